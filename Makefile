@@ -1,0 +1,45 @@
+# Bracketeer: `make demo` runs the whole product on this machine; `make test` runs the suite.
+SHELL := /bin/bash
+WEB_HOST ?= 127.0.0.1
+WEB_PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export WEB_HOST WEB_PORT
+
+.PHONY: install demo seed run migrate test lint typecheck pytest bench check-deploy clean
+
+install:  ## install every pinned dependency from uv.lock into .venv
+	@scripts/bootstrap.sh
+
+migrate: install
+	@$(PY) scripts/ensure_db.py
+	@$(PY) manage.py migrate --no-input -v0
+
+demo: install  ## migrate, create the demo logins, start web + worker + beat
+	@$(PY) scripts/ensure_db.py
+	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT)
+	@$(PY) manage.py migrate --no-input -v0
+	@$(PY) manage.py seed_demo
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy .
+
+pytest: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
+
+bench: install
+	$(PY) bench/run.py
+
+check-deploy: install  ## Django's deployment checklist with production-like variables
+	@$(PY) scripts/check_deploy.py
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import BrokerConnection, Subaccount, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "is_active", "is_staff", "date_joined")
+    search_fields = ("email",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("time_zone",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ("groups",)
+
+
+class SubaccountInline(admin.TabularInline):
+    model = Subaccount
+    extra = 0
+
+
+@admin.register(BrokerConnection)
+class BrokerConnectionAdmin(admin.ModelAdmin):
+    list_display = ("label", "user", "broker", "status", "created_at")
+    list_filter = ("broker", "status")
+    search_fields = ("label", "user__email")
+    inlines = (SubaccountInline,)

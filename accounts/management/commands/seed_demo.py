@@ -1,0 +1,48 @@
+"""Create (or reset) the demo subscriber and a support superuser, and print their logins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.models import User
+
+DEMO_EMAIL = "demo@bracketeer.local"
+DEMO_PASSWORD = "demo-trader-2026"
+ADMIN_EMAIL = "support@bracketeer.local"
+ADMIN_PASSWORD = "support-desk-2026"
+
+
+def _ensure(email: str, password: str, *, staff: bool) -> User:
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(email=email)
+    user.is_active = True
+    user.is_staff = staff
+    user.is_superuser = staff
+    user.set_password(password)
+    user.save()
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create the demo subscriber and support login (development only)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        _ensure(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
+        _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "  Bracketeer demo is ready",
+                    f"  Site:    {settings.SITE_URL}/",
+                    f"  Log in:  {DEMO_EMAIL} / {DEMO_PASSWORD}",
+                    f"  Support: {settings.SITE_URL}/admin/  {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
+                    f"  Health:  {settings.SITE_URL}/healthz",
+                    "",
+                ]
+            )
+        )

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.generic import DetailView, ListView
+from rest_framework import mixins, serializers, viewsets
+
+from accounts.forms import LoginForm, SignupForm
+from accounts.mixins import TenantScopedMixin, TenantScopedViewSetMixin
+from accounts.models import BrokerConnection, Subaccount
+from accounts.selectors import broker_connections_for
+from accounts.services import user_create
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
+            )
+        except IntegrityError:
+            form.add_error("email", "An account with this e-mail already exists.")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Bracketeer. Your account is ready.")
+            return redirect("dashboard")
+    return render(
+        request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+class BracketeerLoginView(LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class ConnectionListView(TenantScopedMixin, ListView):
+    model = BrokerConnection
+    template_name = "accounts/connection_list.html"
+    context_object_name = "connections"
+
+    def get_queryset(self) -> Any:
+        return broker_connections_for(user=self.request.user)
+
+
+class ConnectionDetailView(TenantScopedMixin, DetailView):
+    model = BrokerConnection
+    template_name = "accounts/connection_detail.html"
+    context_object_name = "connection"
+
+
+class SubaccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subaccount
+        fields = ("id", "broker_account_id", "name", "active")
+
+
+class BrokerConnectionSerializer(serializers.ModelSerializer):
+    subaccounts = SubaccountSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BrokerConnection
+        fields = ("id", "label", "broker", "status", "last_error", "created_at", "subaccounts")
+        read_only_fields = ("broker", "status", "last_error", "created_at")
+
+
+class BrokerConnectionViewSet(
+    TenantScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    tenant_model = BrokerConnection
+    serializer_class = BrokerConnectionSerializer
+    http_method_names = ["get", "patch", "head", "options"]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import BrokerConnection, Subaccount
+from accounts.tenancy import access_by_id, tenant_queryset
+from tests.factories import BrokerConnectionFactory, SubaccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_access_by_id_gives_the_same_404_for_missing_and_foreign(user, other_user) -> None:
+    mine = BrokerConnectionFactory(user=user)
+    theirs = BrokerConnectionFactory(user=other_user)
+    assert access_by_id(model=BrokerConnection, user=user, pk=mine.pk) == mine
+    with pytest.raises(Http404) as foreign:
+        access_by_id(model=BrokerConnection, user=user, pk=theirs.pk)
+    with pytest.raises(Http404) as missing:
+        access_by_id(model=BrokerConnection, user=user, pk=theirs.pk + 1000)
+    assert str(foreign.value) == str(missing.value)
+    with pytest.raises(Http404):
+        access_by_id(model=BrokerConnection, user=user, pk="not-a-number")
+
+
+def test_nested_tenant_path_scopes_subaccounts(user, other_user) -> None:
+    mine = SubaccountFactory(connection__user=user)
+    SubaccountFactory(connection__user=other_user)
+    assert list(tenant_queryset(model=Subaccount, user=user)) == [mine]
+
+
+def test_api_lists_only_the_users_connections_and_refuses_foreign_writes(
+    user, other_user, owner_client: Client
+) -> None:
+    mine = BrokerConnectionFactory(user=user, label="Mine")
+    theirs = BrokerConnectionFactory(user=other_user, label="Theirs")
+    listed = owner_client.get(reverse("connection-list")).json()
+    assert [c["label"] for c in listed] == ["Mine"]
+    url = reverse("connection-detail", kwargs={"pk": theirs.pk})
+    response = owner_client.patch(url, {"label": "hijacked"}, content_type="application/json")
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.label == "Theirs"
+    ok = owner_client.patch(
+        reverse("connection-detail", kwargs={"pk": mine.pk}),
+        {"label": "Renamed", "status": "connected"},
+        content_type="application/json",
+    )
+    assert ok.status_code == 200
+    mine.refresh_from_db()
+    assert (mine.label, mine.status) == ("Renamed", "new")  # status is the broker's, read-only
+
+
+def test_anonymous_api_access_is_refused() -> None:
+    assert Client().get(reverse("connection-list")).status_code == 403

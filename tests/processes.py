@@ -1,0 +1,103 @@
+"""Real Celery worker and beat processes for tests (never eager mode).
+
+The processes get the test database's name and the tests' Redis key prefix, so they work on
+exactly what the test wrote (tests that use them must commit: ``transaction=True``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def process_env() -> dict[str, str]:
+    """The environment a child process needs to see the test database."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    env["DATABASE_URL"] = (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/"
+        f"{db['NAME']}"
+    )
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def celery_bin() -> str:
+    return str(Path(sys.executable).parent / "celery")
+
+
+@contextmanager
+def running(cmd: list[str], *, log_name: str) -> Iterator[subprocess.Popen[bytes]]:
+    log_path = Path("/tmp") / f"bracketeer-test-{log_name}-{uuid.uuid4().hex[:8]}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes], *, timeout: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def worker_cmd(*, queues: str = "signals,copytrade,default", concurrency: int = 1) -> list[str]:
+    return [
+        celery_bin(),
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"test-{uuid.uuid4().hex[:8]}@%h",
+    ]
+
+
+def beat_cmd() -> list[str]:
+    return [celery_bin(), "-A", "config", "beat", "--loglevel", "INFO"]
+
+
+def wait_for(predicate: object, *, timeout: float, what: str, interval: float = 0.1) -> None:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
