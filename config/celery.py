@@ -25,7 +25,7 @@ from typing import Any
 
 from celery import Celery, Task, bootsteps
 from celery.beat import Scheduler
-from celery.signals import worker_shutdown
+from celery.signals import beat_init, worker_init, worker_shutdown
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -141,6 +141,21 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_bad_configuration(**_: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.startup import run_startup_checks
+
+    try:
+        run_startup_checks()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows exceptions from signal receivers; a bad secret must stop us.
+        logger.critical("%s", exc)
+        raise SystemExit(f"celery: {exc}") from exc
 
 
 @worker_shutdown.connect

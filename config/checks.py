@@ -114,11 +114,10 @@ def check_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
     )
 
 
-@checks.register(checks.Tags.database)
-def check_postgresql_only(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """PostgreSQL is the only database (D36): refuse any other engine at start-up."""
+def database_problems(databases: dict[str, dict[str, Any]]) -> list[checks.CheckMessage]:
+    """PostgreSQL is the only database (D36): any other engine is an error."""
     found: list[checks.CheckMessage] = []
-    for alias, db in settings.DATABASES.items():
+    for alias, db in databases.items():
         if db["ENGINE"] != "django.db.backends.postgresql":
             found.append(
                 checks.Error(
@@ -128,3 +127,8 @@ def check_postgresql_only(app_configs: Any = None, **kwargs: Any) -> list[checks
                 )
             )
     return found
+
+
+@checks.register(checks.Tags.database)
+def check_postgresql_only(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return database_problems(settings.DATABASES)

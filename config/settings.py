@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Must stay last: see config/middleware.py (one thread hop per request, not ~30).
+    "config.middleware.SyncBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -37,12 +37,12 @@ def _clean_test_redis_keys() -> None:
 
 @pytest.fixture
 def user(db: Any) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
 def other_user(db: Any) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
@@ -59,8 +59,10 @@ def other_client(other_user: User) -> Client:
     return client
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture
+def browser(live_server: Any, transactional_db: Any) -> Iterator[Any]:
+    """A fresh headless Chromium per test, started after the database and live server exist
+    (Playwright's event loop would otherwise block their synchronous set-up)."""
     if not CHROMIUM.exists():
         pytest.fail("Browser tests need Debian's chromium: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright

@@ -7,7 +7,7 @@ from accounts.models import BrokerConnection, Subaccount, User
 TEST_PASSWORD = "a-long-test-password-42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -21,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-class BrokerConnectionFactory(factory.django.DjangoModelFactory):
+class BrokerConnectionFactory(factory.django.DjangoModelFactory[BrokerConnection]):
     class Meta:
         model = BrokerConnection
 
@@ -30,7 +30,7 @@ class BrokerConnectionFactory(factory.django.DjangoModelFactory):
     broker = BrokerConnection.Broker.SIMULATOR
 
 
-class SubaccountFactory(factory.django.DjangoModelFactory):
+class SubaccountFactory(factory.django.DjangoModelFactory[Subaccount]):
     class Meta:
         model = Subaccount
 

@@ -15,8 +15,10 @@ from accounts.models import User
 from tests.factories import BrokerConnectionFactory
 
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
-    "accounts:connection_detail": lambda owner: {"pk": BrokerConnectionFactory(user=owner).pk},
-    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory(user=owner).pk},
+    "accounts:connection_detail": lambda owner: {
+        "pk": BrokerConnectionFactory.create(user=owner).pk
+    },
+    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {

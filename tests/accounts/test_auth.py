@@ -24,7 +24,7 @@ def test_signup_creates_an_active_user_and_logs_them_in() -> None:
 
 
 def test_signup_with_a_taken_email_in_another_case_says_so() -> None:
-    UserFactory(email="taken@example.com")
+    UserFactory.create(email="taken@example.com")
     response = Client().post(
         reverse("accounts:signup"),
         {"email": "TAKEN@example.com", "password1": TEST_PASSWORD, "password2": TEST_PASSWORD},
@@ -45,7 +45,7 @@ def test_signup_rejects_a_weak_password_with_the_reason() -> None:
 
 
 def test_login_is_by_email_in_any_case_and_logout_needs_post() -> None:
-    UserFactory(email="case@example.com")
+    UserFactory.create(email="case@example.com")
     client = Client()
     response = client.post(
         reverse("accounts:login"), {"username": "CASE@example.com", "password": TEST_PASSWORD}
@@ -58,7 +58,7 @@ def test_login_is_by_email_in_any_case_and_logout_needs_post() -> None:
 
 
 def test_wrong_password_says_what_went_wrong() -> None:
-    UserFactory(email="who@example.com")
+    UserFactory.create(email="who@example.com")
     response = Client().post(
         reverse("accounts:login"), {"username": "who@example.com", "password": "nope-nope-nope"}
     )

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_access_by_id_gives_the_same_404_for_missing_and_foreign(user, other_user) -> None:
-    mine = BrokerConnectionFactory(user=user)
-    theirs = BrokerConnectionFactory(user=other_user)
+    mine = BrokerConnectionFactory.create(user=user)
+    theirs = BrokerConnectionFactory.create(user=other_user)
     assert access_by_id(model=BrokerConnection, user=user, pk=mine.pk) == mine
     with pytest.raises(Http404) as foreign:
         access_by_id(model=BrokerConnection, user=user, pk=theirs.pk)
@@ -26,16 +26,16 @@ def test_access_by_id_gives_the_same_404_for_missing_and_foreign(user, other_use
 
 
 def test_nested_tenant_path_scopes_subaccounts(user, other_user) -> None:
-    mine = SubaccountFactory(connection__user=user)
-    SubaccountFactory(connection__user=other_user)
+    mine = SubaccountFactory.create(connection__user=user)
+    SubaccountFactory.create(connection__user=other_user)
     assert list(tenant_queryset(model=Subaccount, user=user)) == [mine]
 
 
 def test_api_lists_only_the_users_connections_and_refuses_foreign_writes(
     user, other_user, owner_client: Client
 ) -> None:
-    mine = BrokerConnectionFactory(user=user, label="Mine")
-    theirs = BrokerConnectionFactory(user=other_user, label="Theirs")
+    mine = BrokerConnectionFactory.create(user=user, label="Mine")
+    theirs = BrokerConnectionFactory.create(user=other_user, label="Theirs")
     listed = owner_client.get(reverse("connection-list")).json()
     assert [c["label"] for c in listed] == ["Mine"]
     url = reverse("connection-detail", kwargs={"pk": theirs.pk})

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_task_round_trips_through_a_real_worker() -> None:
     with running(worker_cmd(), log_name="worker"):
         token = uuid.uuid4().hex
-        result = ping.apply_async(args=[token], queue="default")
+        result = ping.apply_async(args=(token,), queue="default")
         assert result.get(timeout=30) == token
 
 
@@ -29,7 +29,7 @@ def test_configuration_is_json_only_with_bounded_retries_and_late_acks() -> None
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit + 300
-    assert ping.max_retries is not None and ping.max_retries <= 5
+    assert ping.max_retries <= 5
 
 
 def test_each_queue_has_its_own_routing_so_a_message_lands_in_exactly_one() -> None:
@@ -38,7 +38,7 @@ def test_each_queue_has_its_own_routing_so_a_message_lands_in_exactly_one() -> N
     prefix = app.conf.broker_transport_options["global_keyprefix"]
     for queue in QUEUES:
         client.delete(f"{prefix}{queue}")
-    ping.apply_async(args=["routed"], queue="signals")
+    ping.apply_async(args=("routed",), queue="signals")
     lengths = {q: client.llen(f"{prefix}{q}") for q in QUEUES}
     for queue in QUEUES:
         client.delete(f"{prefix}{queue}")
@@ -49,7 +49,7 @@ def test_a_message_delivered_too_often_is_refused_not_run_again() -> None:
     """The poison-message guard that makes task_reject_on_worker_lost safe."""
     task_id = f"poison-{uuid.uuid4().hex}"
     results = [
-        ping.apply(args=["ran"], task_id=task_id).get() for _ in range(ping.max_deliveries + 2)
+        ping.apply(args=("ran",), task_id=task_id).get() for _ in range(ping.max_deliveries + 2)
     ]
     assert results[: ping.max_deliveries] == ["ran"] * ping.max_deliveries
     assert results[ping.max_deliveries :] == [None, None]

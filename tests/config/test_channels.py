@@ -37,7 +37,7 @@ def test_anonymous_connection_is_refused() -> None:
 
 
 def test_foreign_origin_is_refused_even_when_logged_in() -> None:
-    cookie = _session_cookie(UserFactory())
+    cookie = _session_cookie(UserFactory.create())
 
     async def scenario() -> bool:
         communicator = WebsocketCommunicator(
@@ -51,7 +51,7 @@ def test_foreign_origin_is_refused_even_when_logged_in() -> None:
 
 
 def test_logged_in_user_receives_only_their_own_group_messages() -> None:
-    alice, bob = UserFactory(), UserFactory()
+    alice, bob = UserFactory.create(), UserFactory.create()
     alice_cookie = _session_cookie(alice)
 
     async def scenario() -> tuple[dict[str, object], dict[str, object], bool]:

@@ -61,7 +61,7 @@ def test_anonymous_visitors_are_sent_to_log_in_never_a_500(name: str, user: obje
 
 
 def test_every_admin_page_renders_for_support_staff() -> None:
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = UserFactory.create(is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(staff)
     assert client.get(reverse("admin:index")).status_code == 200

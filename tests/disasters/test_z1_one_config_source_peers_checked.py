@@ -1,0 +1,58 @@
+"""Z1 — the bot and the API server were configured with different ports; orders went nowhere.
+
+Invariant: one source of configuration (every component reads the same variables), and
+start-up fails loudly, naming the peer, when PostgreSQL or Redis is unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _preflight(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "preflight"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_every_redis_user_reads_the_one_redis_url() -> None:
+    assert app.conf.broker_url == settings.REDIS_URL
+    assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    channel_layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    assert channel_layer["CONFIG"]["hosts"] == [settings.REDIS_URL]
+
+
+def test_preflight_passes_when_both_peers_answer() -> None:
+    result = _preflight()
+    assert result.returncode == 0, result.stderr
+    assert "ready" in result.stdout
+
+
+def test_unreachable_postgresql_is_named_with_what_to_start() -> None:
+    result = _preflight(DATABASE_URL="postgres://postgres@127.0.0.1:1/bracketeer")
+    assert result.returncode == 1
+    assert "PostgreSQL at 127.0.0.1:1 is not answering" in result.stderr
+    assert "pg_ctlcluster" in result.stderr
+
+
+def test_unreachable_redis_is_named_with_what_to_start() -> None:
+    result = _preflight(REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 1
+    assert "Redis at 127.0.0.1:1 is not answering" in result.stderr
+    assert "redis-server" in result.stderr
