@@ -101,3 +101,24 @@ def wait_for(predicate: object, *, timeout: float, what: str, interval: float = 
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def run_python(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python <args>`` in the project root (a real start-up path), capturing output."""
+    return run_cmd([sys.executable, *args], env=env, timeout=timeout)
+
+
+def run_cmd(
+    cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

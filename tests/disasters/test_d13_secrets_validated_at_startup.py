@@ -6,17 +6,13 @@ process with an error that names the variable.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import celery_bin, run_cmd, run_python
+
 TRUNCATED = Fernet.generate_key().decode()[:42]
 
 
@@ -43,16 +39,7 @@ def test_the_system_check_rejects_a_truncated_whop_key(settings) -> None:
     ],
 )
 def test_a_real_process_refuses_to_start_and_names_the_variable(entry_point: list[str]) -> None:
-    env = {**os.environ, "FIELD_ENCRYPTION_KEYS": TRUNCATED}
-    result = subprocess.run(
-        [sys.executable, *entry_point],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(*entry_point, env={"FIELD_ENCRYPTION_KEYS": TRUNCATED}, timeout=60)
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS entry 1 is 42 characters long" in result.stderr
 
@@ -61,16 +48,7 @@ def test_a_real_process_refuses_to_start_and_names_the_variable(entry_point: lis
     "process", [["worker", "-Q", "default", "--concurrency", "1"], ["beat"]], ids=["worker", "beat"]
 )
 def test_celery_processes_refuse_to_start_with_a_truncated_key(process: list[str]) -> None:
-    env = {**os.environ, "FIELD_ENCRYPTION_KEYS": TRUNCATED}
-    celery = str(Path(sys.executable).parent / "celery")
-    result = subprocess.run(
-        [celery, "-A", "config", *process],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cmd = [celery_bin(), "-A", "config", *process]
+    result = run_cmd(cmd, env={"FIELD_ENCRYPTION_KEYS": TRUNCATED}, timeout=60)
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS entry 1 is 42 characters long" in result.stderr

@@ -6,29 +6,17 @@ start-up fails loudly, naming the peer, when PostgreSQL or Redis is unreachable.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from config.celery import app
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_python
 
 
 def _preflight(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", "preflight"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python("manage.py", "preflight", env=env, timeout=60)
 
 
 def test_every_redis_user_reads_the_one_redis_url() -> None:

@@ -5,15 +5,10 @@ Invariant: a port already in use is a clear start-up error naming the port.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 from config.management.commands.preflight import port_problem
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_python
 
 
 def test_a_taken_port_is_named_and_a_free_one_passes() -> None:
@@ -32,15 +27,7 @@ def test_preflight_refuses_to_start_on_a_taken_port() -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "manage.py", "preflight", "--port", str(port)],
-            cwd=ROOT,
-            env=dict(os.environ),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_python("manage.py", "preflight", "--port", str(port), timeout=60)
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
     assert f"WEB_PORT={port + 1}" in result.stderr
