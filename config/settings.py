@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "trading.apps.TradingConfig",
     "copytrade.apps.CopytradeConfig",
     "billing.apps.BillingConfig",
+    # Only for `manage.py run_simulator`; the simulator itself does not use Django.
+    "simulator.apps.SimulatorConfig",
 ]
 
 MIDDLEWARE = [

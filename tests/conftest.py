@@ -12,6 +12,8 @@ from accounts.models import User
 from config.redis import redis_client
 from tests.factories import TEST_PASSWORD, UserFactory
 
+pytest_plugins = ["tests.sim_fixtures"]
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,0 +1,1 @@
+"""Simulator fixtures (filled in by the simulator work; see simulator/SPEC.md)."""
