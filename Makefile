@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 WEB_HOST ?= 127.0.0.1
 WEB_PORT ?= 8000
+SIMULATOR_PORT ?= 8100
 VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
-export WEB_HOST WEB_PORT
+export WEB_HOST WEB_PORT SIMULATOR_PORT
+export SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)
 
 .PHONY: install demo seed run migrate test lint typecheck pytest bench check-deploy clean
 
@@ -16,9 +18,9 @@ migrate: install
 	@$(PY) scripts/ensure_db.py
 	@$(PY) manage.py migrate --no-input -v0
 
-demo: install  ## migrate, create the demo logins, start web + worker + beat
+demo: install  ## migrate, create the demo logins, start web + worker + beat + simulator
 	@$(PY) scripts/ensure_db.py
-	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT)
+	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT) --port $(SIMULATOR_PORT)
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py seed_demo
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start
@@ -35,8 +37,8 @@ pytest: install
 
 test: lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
 
-bench: install
-	$(PY) bench/run.py
+bench: install  ## broker round trip + connect storm (bench/broker.py); ASGI servers: see README
+	$(PY) bench/broker.py
 
 check-deploy: install  ## Django's deployment checklist with production-like variables
 	@$(PY) scripts/check_deploy.py

@@ -26,7 +26,27 @@ class SubaccountInline(admin.TabularInline):
 
 @admin.register(BrokerConnection)
 class BrokerConnectionAdmin(admin.ModelAdmin):
-    list_display = ("label", "user", "broker", "status", "created_at")
+    """Secrets never appear: the encrypted fields are not editable, hence not in any form."""
+
+    list_display = (
+        "label",
+        "user",
+        "broker",
+        "username",
+        "status",
+        "token_expires_at",
+        "last_error",
+    )
     list_filter = ("broker", "status")
-    search_fields = ("label", "user__email")
+    search_fields = ("label", "user__email", "username")
+    readonly_fields = (
+        "device_id",
+        "broker_user_id",
+        "token_expires_at",
+        "token_renewed_at",
+        "token_error",
+        "last_error",
+        "last_error_at",
+        "created_at",
+    )
     inlines = (SubaccountInline,)

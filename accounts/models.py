@@ -6,6 +6,7 @@ Every tenant-owned model reaches its user through ``TENANT_PATH`` and is fetched
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -67,7 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class BrokerConnection(models.Model):
-    """One broker login. Credentials and tokens join in the broker-layer issue."""
+    """One broker login: encrypted credentials, the current token, and what went wrong last.
+
+    Secrets (password, API secret, tokens) are stored Fernet-encrypted (``accounts.crypto``) and
+    never leave through ``__str__``, admin lists, the API or logs.
+    """
 
     class Broker(models.TextChoices):
         SIMULATOR = "simulator", "Simulator (paper)"
@@ -87,7 +92,23 @@ class BrokerConnection(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     # The broker's own words from the last failed call, shown to the owner verbatim.
     last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Login. The password and API secret live encrypted in ``credentials_encrypted`` as JSON.
+    username = models.CharField(max_length=150, blank=True, default="")
+    credentials_encrypted = models.TextField(blank=True, default="", editable=False)
+    # Tradovate wants a stable device id per device; one per connection, made once.
+    device_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    broker_user_id = models.BigIntegerField(null=True, blank=True)
+
+    # Session. Replaced only by a validated new token (D26).
+    access_token_encrypted = models.TextField(blank=True, default="", editable=False)
+    md_access_token_encrypted = models.TextField(blank=True, default="", editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_renewed_at = models.DateTimeField(null=True, blank=True)
+    # The broker's words from the last failed renewal; cleared by the next success.
+    token_error = models.TextField(blank=True, default="")
 
     objects = TenantQuerySet.as_manager()
 
@@ -99,6 +120,14 @@ class BrokerConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.get_broker_display()})"
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.credentials_encrypted != ""
+
+    @property
+    def has_token(self) -> bool:
+        return self.access_token_encrypted != "" and self.token_expires_at is not None
 
 
 class Subaccount(models.Model):

@@ -10,5 +10,8 @@ urlpatterns = [
     path("login/", views.BracketeerLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("connections/", views.ConnectionListView.as_view(), name="connection_list"),
+    path("connections/new/", views.connection_create, name="connection_create"),
     path("connections/<int:pk>/", views.ConnectionDetailView.as_view(), name="connection_detail"),
+    path("connections/<int:pk>/test/", views.connection_test, name="connection_test"),
+    path("connections/<int:pk>/delete/", views.connection_delete, name="connection_delete"),
 ]

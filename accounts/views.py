@@ -4,18 +4,24 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 from rest_framework import mixins, serializers, viewsets
 
 from accounts.forms import LoginForm, SignupForm
+from accounts.forms_connections import BrokerConnectionForm
 from accounts.mixins import TenantScopedMixin, TenantScopedViewSetMixin
 from accounts.models import BrokerConnection, Subaccount
 from accounts.selectors import broker_connections_for
 from accounts.services import user_create
+from accounts.tenancy import access_by_id
+from trading.brokers.base import BrokerError
+from trading.brokers.services import broker_connection_create, broker_connection_test
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -84,3 +90,51 @@ class BrokerConnectionViewSet(
     tenant_model = BrokerConnection
     serializer_class = BrokerConnectionSerializer
     http_method_names = ["get", "patch", "head", "options"]
+
+
+@login_required
+def connection_create(request: HttpRequest) -> HttpResponse:
+    form = BrokerConnectionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        connection = broker_connection_create(
+            user=request.user,  # type: ignore[arg-type]
+            label=data["label"],
+            broker=data["broker"],
+            username=data["username"],
+            password=data["password"],
+            cid=data["cid"],
+            sec=data["sec"] or "",
+        )
+        messages.success(
+            request, f"Saved “{connection.label}”. Test it to list its trading accounts."
+        )
+        return redirect("accounts:connection_detail", pk=connection.pk)
+    return render(
+        request, "accounts/connection_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = access_by_id(model=BrokerConnection, user=request.user, pk=pk)
+    try:
+        subaccounts = broker_connection_test(connection=connection)
+    except BrokerError as exc:
+        messages.error(request, f"Test failed: {exc}")
+    else:
+        names = ", ".join(s.name for s in subaccounts) or "none"
+        messages.success(request, f"Connected. Trading accounts: {names}.")
+    return redirect("accounts:connection_detail", pk=connection.pk)
+
+
+@login_required
+def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = access_by_id(model=BrokerConnection, user=request.user, pk=pk)
+    if request.method == "POST":
+        label = connection.label
+        connection.delete()
+        messages.success(request, f"Deleted “{label}” and its trading accounts.")
+        return redirect("accounts:connection_list")
+    return render(request, "accounts/connection_confirm_delete.html", {"connection": connection})

@@ -104,7 +104,9 @@ def _configure() -> None:
         },
         beat_scheduler="config.celery:HeartbeatScheduler",
         beat_max_loop_interval=HEARTBEAT_INTERVAL_SECONDS,
-        beat_schedule={},
+        beat_schedule={
+            "renew-broker-tokens": {"task": "trading.renew_broker_tokens", "schedule": 60.0},
+        },
     )
 
 

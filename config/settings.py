@@ -166,6 +166,21 @@ WHOP_API_KEY = env.str("WHOP_API_KEY", default="")
 WHOP_WEBHOOK_SECRET = env.str("WHOP_WEBHOOK_SECRET", default="")
 WHOP_COMPANY_ID = env.str("WHOP_COMPANY_ID", default="")
 
+# --- brokers --------------------------------------------------------------------------------
+# Every Tradovate REST call gives up after this many seconds (D35, D43).
+TRADOVATE_TIMEOUT_SECONDS = env.float("TRADOVATE_TIMEOUT_SECONDS", default=8.0)
+# A 429 without Retry-After locks a login out for about an hour (PROTOCOLS.md).
+TRADOVATE_429_COOLDOWN_SECONDS = env.float("TRADOVATE_429_COOLDOWN_SECONDS", default=3600.0)
+TRADOVATE_CAPTCHA_COOLDOWN_SECONDS = env.float("TRADOVATE_CAPTCHA_COOLDOWN_SECONDS", default=3600.0)
+# A penalty ticket asking for a longer wait than this is not waited out inside a request.
+TRADOVATE_MAX_PENALTY_WAIT_SECONDS = env.float("TRADOVATE_MAX_PENALTY_WAIT_SECONDS", default=30.0)
+TRADOVATE_APP_ID = env.str("TRADOVATE_APP_ID", default="Bracketeer")
+TRADOVATE_APP_VERSION = env.str("TRADOVATE_APP_VERSION", default="1.0")
+# Renew a token when fewer than this many seconds remain (Tradovate: under 15 minutes).
+TRADOVATE_RENEW_BEFORE_SECONDS = env.int("TRADOVATE_RENEW_BEFORE_SECONDS", default=900)
+# The paper broker: where `manage.py run_simulator` listens.
+SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8100").rstrip("/")
+
 # --- health -----------------------------------------------------------------------------------
 # A heartbeat older than this many seconds counts as dead. Each component beats every ~10 s.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60)

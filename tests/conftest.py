@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import BrokerConnection, User
 from config.redis import redis_client
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -34,6 +34,16 @@ def _clean_test_redis_keys() -> None:
     assert settings.REDIS_KEY_PREFIX.startswith("bracketeer-test"), "tests need their own prefix"
     client = redis_client()
     for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*", count=1000):
+        client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_cooldowns() -> None:
+    """A cooldown one test provoked must not block the next (same simulator, same login)."""
+    from django.conf import settings
+
+    client = redis_client()
+    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:cooldown:*", count=1000):
         client.delete(key)
 
 
@@ -90,6 +100,28 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     finally:
         context.close()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def sim_settings(sim: Any, settings: Any) -> Any:
+    """Point the simulator broker kind at this test's simulator process."""
+    settings.SIMULATOR_URL = sim.base_url
+    settings.TRADOVATE_TIMEOUT_SECONDS = 2.0
+    settings.TRADOVATE_429_COOLDOWN_SECONDS = 5.0
+    return sim
+
+
+@pytest.fixture
+def sim_connection(sim_settings: Any, user: User) -> BrokerConnection:
+    from trading.brokers.services import broker_connection_create
+
+    return broker_connection_create(
+        user=user,
+        label="Paper",
+        broker=BrokerConnection.Broker.SIMULATOR,
+        username="demo",
+        password="demo-password",
+    )
 
 
 __all__ = ["TEST_PASSWORD"]

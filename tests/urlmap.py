@@ -19,11 +19,17 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
         "pk": BrokerConnectionFactory.create(user=owner).pk
     },
     "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
+    "accounts:connection_test": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
+    "accounts:connection_delete": lambda owner: {
+        "pk": BrokerConnectionFactory.create(user=owner).pk
+    },
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
     "accounts:logout": {"method": "post", "ok": {302}},
     "healthz": {"method": "get", "ok": {200, 503}},  # 503 without worker/beat: the truth
+    # POST-only; a connection without a login is tested, the failure recorded, and redirected.
+    "accounts:connection_test": {"method": "post", "ok": {302}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

@@ -55,3 +55,35 @@ def test_api_lists_only_the_users_connections_and_refuses_foreign_writes(
 
 def test_anonymous_api_access_is_refused() -> None:
     assert Client().get(reverse("connection-list")).status_code == 403
+
+
+def test_another_tenant_cannot_test_or_delete_a_connection(user, other_client: Client) -> None:
+    mine = BrokerConnectionFactory.create(user=user)
+    assert (
+        other_client.post(reverse("accounts:connection_test", kwargs={"pk": mine.pk})).status_code
+        == 404
+    )
+    assert (
+        other_client.post(reverse("accounts:connection_delete", kwargs={"pk": mine.pk})).status_code
+        == 404
+    )
+    assert BrokerConnection.objects.filter(pk=mine.pk).exists()
+
+
+def test_the_admin_never_shows_a_secret(user) -> None:
+    from tests.factories import UserFactory
+    from trading.brokers.services import broker_connection_create
+
+    connection = broker_connection_create(
+        user=user, label="S", broker="simulator", username="demo", password="visible-if-leaked"
+    )
+    staff = UserFactory.create(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    for url in (
+        reverse("admin:accounts_brokerconnection_changelist"),
+        reverse("admin:accounts_brokerconnection_change", args=[connection.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert "visible-if-leaked" not in page
+        assert connection.credentials_encrypted not in page

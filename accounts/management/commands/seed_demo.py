@@ -7,12 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.models import User
+from accounts.models import BrokerConnection, User
+from trading.brokers.services import broker_connection_create
 
 DEMO_EMAIL = "demo@bracketeer.local"
 DEMO_PASSWORD = "demo-trader-2026"
 ADMIN_EMAIL = "support@bracketeer.local"
 ADMIN_PASSWORD = "support-desk-2026"
+PAPER_LABEL = "Paper (simulator)"
 
 
 def _ensure(email: str, password: str, *, staff: bool) -> User:
@@ -31,7 +33,16 @@ class Command(BaseCommand):
     help = "Create the demo subscriber and support login (development only)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _ensure(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
+        demo = _ensure(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
+        if not BrokerConnection.objects.filter(user=demo, label=PAPER_LABEL).exists():
+            # The paper broker started by `make demo`; "Test connection" lists its accounts.
+            broker_connection_create(
+                user=demo,
+                label=PAPER_LABEL,
+                broker=BrokerConnection.Broker.SIMULATOR,
+                username="demo",
+                password="demo-password",
+            )
         _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
         self.stdout.write(
             "\n".join(
