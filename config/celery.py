@@ -104,7 +104,7 @@ def _configure() -> None:
         },
         beat_scheduler="config.celery:HeartbeatScheduler",
         beat_max_loop_interval=HEARTBEAT_INTERVAL_SECONDS,
-        beat_schedule={},
+        beat_schedule=settings.CELERY_BEAT_SCHEDULE,
     )
 
 
