@@ -20,6 +20,7 @@ from accounts.models import BrokerConnection, Subaccount
 from accounts.selectors import broker_connections_for
 from accounts.services import user_create
 from accounts.tenancy import access_by_id
+from billing.services import PlanLimitError
 from trading.brokers.base import BrokerError
 from trading.brokers.services import broker_connection_create, broker_connection_test
 
@@ -123,6 +124,8 @@ def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
         subaccounts = broker_connection_test(connection=connection)
     except BrokerError as exc:
         messages.error(request, f"Test failed: {exc}")
+    except PlanLimitError as exc:
+        messages.error(request, f"Connected, but the accounts were not added: {exc}")
     else:
         names = ", ".join(s.name for s in subaccounts) or "none"
         messages.success(request, f"Connected. Trading accounts: {names}.")

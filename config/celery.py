@@ -104,9 +104,7 @@ def _configure() -> None:
         },
         beat_scheduler="config.celery:HeartbeatScheduler",
         beat_max_loop_interval=HEARTBEAT_INTERVAL_SECONDS,
-        beat_schedule={
-            "renew-broker-tokens": {"task": "trading.renew_broker_tokens", "schedule": 60.0},
-        },
+        beat_schedule=settings.CELERY_BEAT_SCHEDULE,
     )
 
 

@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -117,6 +118,20 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # longest task run (CELERY_TASK_TIME_LIMIT) plus the longest retry countdown we use (300 s).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# Periodic work (config/celery.py reads this). Each entry names its task and queue.
+CELERY_BEAT_SCHEDULE = {
+    # Tokens expiring within TRADOVATE_RENEW_BEFORE_SECONDS are renewed (D26).
+    "renew-broker-tokens": {
+        "task": "trading.renew_broker_tokens",
+        "schedule": 60.0,
+        "options": {"queue": "default"},
+    },
+    "billing-membership-sync": {
+        "task": "billing.membership_sync",
+        "schedule": env.float("WHOP_SYNC_INTERVAL_SECONDS", default=900.0),
+        "options": {"queue": "default"},
+    },
+}
 
 # --- auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -152,6 +167,8 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bracketeer <no-reply@localhost>")
+# Production: DJANGO_EMAIL_BACKEND=anymail.backends.brevo.EmailBackend and BREVO_API_KEY.
+ANYMAIL = {"BREVO_API_KEY": env.str("BREVO_API_KEY", default="")}
 
 # --- secrets for later layers (validated by config.checks, D13) --------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). In development an
@@ -165,6 +182,8 @@ if not FIELD_ENCRYPTION_KEYS:
 WHOP_API_KEY = env.str("WHOP_API_KEY", default="")
 WHOP_WEBHOOK_SECRET = env.str("WHOP_WEBHOOK_SECRET", default="")
 WHOP_COMPANY_ID = env.str("WHOP_COMPANY_ID", default="")
+WHOP_API_BASE_URL = env.str("WHOP_API_BASE_URL", default="https://api.whop.com/api/v1")
+WHOP_HTTP_TIMEOUT_SECONDS = env.float("WHOP_HTTP_TIMEOUT_SECONDS", default=10.0)
 
 # --- brokers --------------------------------------------------------------------------------
 # Every Tradovate REST call gives up after this many seconds (D35, D43).

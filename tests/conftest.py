@@ -112,11 +112,33 @@ def sim_settings(sim: Any, settings: Any) -> Any:
 
 
 @pytest.fixture
-def sim_connection(sim_settings: Any, user: User) -> BrokerConnection:
+def plan(db: Any) -> Any:
+    """The Elite plan (re-seeded: transactional tests flush the data migration's rows)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from billing.models import Plan
+
+    import_module("billing.migrations.0002_seed_plans").seed(apps, None)
+    return Plan.objects.get(slug="elite")
+
+
+@pytest.fixture
+def member(user: User, plan: Any) -> User:
+    """``user`` with an active staff-granted Elite membership."""
+    from billing.services import membership_grant
+
+    membership_grant(user=user, plan=plan, granted_by=None)
+    return user
+
+
+@pytest.fixture
+def sim_connection(sim_settings: Any, member: User) -> BrokerConnection:
     from trading.brokers.services import broker_connection_create
 
     return broker_connection_create(
-        user=user,
+        user=member,
         label="Paper",
         broker=BrokerConnection.Broker.SIMULATOR,
         username="demo",

@@ -14,7 +14,28 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import User
 from tests.factories import BrokerConnectionFactory
 
+
+def _activation(owner: User) -> dict[str, Any]:
+    from billing.tokens import activation_token_make
+
+    return {"token": activation_token_make(user=owner)}
+
+
+def _password_reset(owner: User) -> dict[str, Any]:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
+        "token": default_token_generator.make_token(owner),
+    }
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
+    # One-time links: the owner's own link works; another logged-in tenant gets 404.
+    "billing:activate": _activation,
+    "billing:password_reset_confirm": _password_reset,
     "accounts:connection_detail": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
     },
@@ -30,6 +51,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "healthz": {"method": "get", "ok": {200, 503}},  # 503 without worker/beat: the truth
     # POST-only; a connection without a login is tested, the failure recorded, and redirected.
     "accounts:connection_test": {"method": "post", "ok": {302}},
+    "billing:whop_webhook": {"method": "get", "ok": {405}},  # POST only (D12 posts to it)
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

@@ -1,10 +1,15 @@
 """D13 — an environment variable was truncated (42 of 73 characters); every Whop call 401'd.
 
 Invariant: secrets are validated at start-up (format and length); a truncated key stops the
-process with an error that names the variable.
+process with an error that names the variable. The Whop API key is also tried against Whop
+when a worker starts; a rejected key is logged critically and shown on the health panel.
+
+| D13 | env var truncated -> every Whop call 401 | secrets are validated at start-up (format/length) and health says what is wrong | test |
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -52,3 +57,40 @@ def test_celery_processes_refuse_to_start_with_a_truncated_key(process: list[str
     result = run_cmd(cmd, env={"FIELD_ENCRYPTION_KEYS": TRUNCATED}, timeout=60)
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS entry 1 is 42 characters long" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_whop_key_that_whop_rejects_is_named_on_the_health_panel(settings: Any) -> None:
+    from django.test import Client
+
+    from billing.services import whop_api_key_verify
+    from tests.billing.fake_whop import serve
+    from tests.factories import UserFactory
+
+    with serve(settings):
+        settings.WHOP_API_KEY = "apik_" + "Q" * 40  # well-formed, but not the key Whop knows
+        status = whop_api_key_verify()
+    assert status["ok"] is False
+    assert "Whop rejected WHOP_API_KEY (401)" in status["error"]
+    admin = Client()
+    admin.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    panel = admin.get("/admin/billing/whopevent/health/").content.decode()
+    assert "Whop rejected WHOP_API_KEY (401)" in panel
+    assert settings.WHOP_API_KEY not in panel
+
+
+@pytest.mark.django_db
+def test_a_good_whop_key_is_reported_as_accepted(settings: Any) -> None:
+    from billing.services import whop_api_key_verify
+    from tests.billing.fake_whop import serve
+
+    with serve(settings) as fake:
+        assert whop_api_key_verify()["ok"] is True
+    assert fake.requests[0]["auth_ok"]
+
+
+def test_a_worker_start_triggers_the_whop_key_check() -> None:
+    from celery.signals import worker_ready
+
+    receivers = [getattr(r, "__name__", "") for _, r in worker_ready.receivers]
+    assert "_verify_whop_key_on_worker_start" in receivers

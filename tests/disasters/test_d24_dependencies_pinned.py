@@ -1,7 +1,10 @@
 """D24 — an unpinned e-mail SDK upgraded itself; no activation e-mails for two days.
 
 Invariant: every dependency is pinned in a lock (exact versions, hashes) and installed from it
-unchanged. (The "e-mail failure is visible and retried" half lands with billing.)
+unchanged; an e-mail that fails to send is recorded, retried with backoff (bounded), and
+visible in the admin.
+
+| D24 | unpinned email SDK upgraded itself -> no activation emails for 2 days | every dependency pinned in a lock; email failure is visible and retried | check + test |
 """
 
 from __future__ import annotations
@@ -9,6 +12,12 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 EXACT = re.compile(r"^([A-Za-z0-9_.-]+)(\[[^\]]+\])?==([0-9][^;,\s]*)$")
@@ -49,3 +58,81 @@ def test_installs_use_the_lock_unchanged() -> None:
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
     assert "uv sync --frozen" in bootstrap
     assert "scripts/bootstrap.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_email_sdk_is_one_of_the_pinned_dependencies() -> None:
+    assert "django-anymail[brevo]==15.2" in _declared()
+
+
+def _pending_activation() -> Any:
+    from accounts.models import User
+    from billing.models import EmailDelivery
+
+    user = User.objects.create(email="waiting@example.com", is_active=False)
+    return EmailDelivery.objects.create(
+        user=user, to_email=user.email, kind="activation", subject="Activate"
+    )
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_recorded_and_retried_with_backoff(settings: Any) -> None:
+    from billing.tasks import email_delivery_send
+
+    settings.EMAIL_BACKEND = "tests.billing.failing_email.AlwaysFailingBackend"
+    delivery = _pending_activation()
+    with pytest.raises(Retry) as retry:
+        email_delivery_send.apply(args=(delivery.pk,), throw=True)  # one run, as a worker would
+    assert retry.value.when == 30  # first backoff step
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("retrying", 1)
+    assert delivery.last_error == "ConnectionError: Brevo API: 503 Service Unavailable"
+
+
+@pytest.mark.django_db
+def test_retries_are_bounded_and_the_failure_stays_visible(settings: Any) -> None:
+    from billing.models import EmailDelivery
+    from billing.tasks import EMAIL_MAX_RETRIES, email_delivery_send
+
+    settings.EMAIL_BACKEND = "tests.billing.failing_email.AlwaysFailingBackend"
+    delivery = _pending_activation()
+    # The last allowed run (retries == max) gives up instead of retrying.
+    result = email_delivery_send.apply(args=(delivery.pk,), retries=EMAIL_MAX_RETRIES)
+    assert result.result is False
+    delivery.refresh_from_db()
+    assert delivery.status == EmailDelivery.Status.FAILED
+
+    staff = _superuser()
+    listing = staff.get("/admin/billing/emaildelivery/?status=failed").content.decode()
+    assert "waiting@example.com" in listing and "503 Service Unavailable" in listing
+
+
+@pytest.mark.django_db
+def test_a_transient_failure_is_delivered_on_the_retry(settings: Any) -> None:
+    from billing.services import email_delivery_attempt
+    from tests.billing import failing_email
+
+    settings.EMAIL_BACKEND = "tests.billing.failing_email.FlakyBackend"
+    failing_email.FAILURES_LEFT["n"] = 1
+    delivery = _pending_activation()
+    assert email_delivery_attempt(delivery_id=delivery.pk, final=False) is False
+    assert email_delivery_attempt(delivery_id=delivery.pk, final=False) is True
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert "/accounts/activate/" in mail.outbox[0].body
+
+
+def _superuser() -> Client:
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_production_email_configuration_is_checked_at_start_up() -> None:
+    from billing.checks import BREVO_BACKEND, email_problems
+
+    assert email_problems(backend=BREVO_BACKEND, brevo_api_key="")[0].id == "bracketeer.E010"
+    truncated = email_problems(backend=BREVO_BACKEND, brevo_api_key="xkeysib-abc123")
+    assert "BREVO_API_KEY is 14 characters" in truncated[0].msg
+    assert email_problems(backend=BREVO_BACKEND, brevo_api_key="xkeysib-" + "a" * 64 + "-Zz9") == []

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.crypto import decrypt_str, encrypt_str
 from accounts.models import BrokerConnection, Subaccount, User
+from billing.services import broker_accounts_limit_check
 from trading.brokers.base import BrokerAuthError, BrokerError, TokenBundle
 from trading.brokers.cooldown import login_key
 from trading.brokers.tradovate.broker import TradovateBroker
@@ -204,7 +205,9 @@ def broker_for(*, connection: BrokerConnection) -> TradovateBroker:
 
 
 def broker_connection_test(*, connection: BrokerConnection) -> list[Subaccount]:
-    """Log in, list the login's trading accounts, store them; record the outcome either way."""
+    """Log in, list the login's trading accounts, store them; record the outcome either way.
+
+    New accounts count against the plan's broker-account limit (``PlanLimitError``)."""
     try:
         broker = broker_for(connection=connection)
         try:
@@ -218,6 +221,15 @@ def broker_connection_test(*, connection: BrokerConnection) -> list[Subaccount]:
             connection.save(update_fields=["status"])
         raise
     with transaction.atomic():
+        known = set(
+            Subaccount.objects.filter(connection=connection, active=True).values_list(
+                "broker_account_id", flat=True
+            )
+        )
+        adding = len([a for a in accounts if a.active and a.id not in known])
+        if adding > 0:
+            # Raises PlanLimitError naming the limit and how to raise it; nothing is stored.
+            broker_accounts_limit_check(user=connection.user, adding=adding)
         seen = []
         for account in accounts:
             sub, _ = Subaccount.objects.update_or_create(

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import BrokerConnection, User
+from billing.models import Plan
+from billing.selectors import membership_current
+from billing.services import membership_grant
 from trading.brokers.services import broker_connection_create
 
 DEMO_EMAIL = "demo@bracketeer.local"
@@ -34,6 +37,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         demo = _ensure(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
+        if membership_current(user=demo) is None:
+            # A staff grant: the demo subscriber has the Elite plan without a Whop purchase.
+            membership_grant(
+                user=demo,
+                plan=Plan.objects.get(slug="elite"),
+                granted_by=None,
+                note="demo subscriber (seed_demo)",
+            )
         if not BrokerConnection.objects.filter(user=demo, label=PAPER_LABEL).exists():
             # The paper broker started by `make demo`; "Test connection" lists its accounts.
             broker_connection_create(
