@@ -126,6 +126,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": "default"},
     },
+    # Signals a dead worker left executing are resumed (exactly once: locks + clOrdIds).
+    "resume-stale-signals": {
+        "task": "trading.resume_stale_signals",
+        "schedule": 30.0,
+        "options": {"queue": "default"},
+    },
     "billing-membership-sync": {
         "task": "billing.membership_sync",
         "schedule": env.float("WHOP_SYNC_INTERVAL_SECONDS", default=900.0),
@@ -199,6 +205,16 @@ TRADOVATE_APP_VERSION = env.str("TRADOVATE_APP_VERSION", default="1.0")
 TRADOVATE_RENEW_BEFORE_SECONDS = env.int("TRADOVATE_RENEW_BEFORE_SECONDS", default=900)
 # The paper broker: where `manage.py run_simulator` listens.
 SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8100").rstrip("/")
+
+# --- signals ----------------------------------------------------------------------------------
+# The same alert body again within this many seconds is a duplicate delivery (no alert id).
+SIGNAL_DEDUP_WINDOW_SECONDS = env.int("SIGNAL_DEDUP_WINDOW_SECONDS", default=10)
+# A signal not started within this many seconds of arrival is not traded (said so).
+SIGNAL_MAX_AGE_SECONDS = env.int("SIGNAL_MAX_AGE_SECONDS", default=120)
+# Entries stop on a trading account holding this many working orders (Z6).
+WORKING_ORDERS_CAP = env.int("WORKING_ORDERS_CAP", default=40)
+# Accounts of one signal executed at once by a worker process.
+SIGNAL_ACCOUNT_CONCURRENCY = env.int("SIGNAL_ACCOUNT_CONCURRENCY", default=16)
 
 # --- health -----------------------------------------------------------------------------------
 # A heartbeat older than this many seconds counts as dead. Each component beats every ~10 s.

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import BrokerConnectionViewSet
 from config.health import healthz
 from trading.views import dashboard
+from trading.webhooks import tradingview_webhook
 
 router = DefaultRouter()
 router.register("connections", BrokerConnectionViewSet, basename="connection")
@@ -15,10 +16,12 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
     path("dashboard/", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
+    path("trading/", include("trading.urls")),
     path("", include("billing.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("healthz", healthz, name="healthz"),
+    path("webhooks/tradingview/<str:token>/", tradingview_webhook, name="tradingview_webhook"),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,9 +8,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import BrokerConnection, User
+from accounts.models import BrokerConnection, Subaccount, User
 from config.redis import redis_client
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    StrategyFactory,
+    TraderAccountFactory,
+    TraderFactory,
+    UserFactory,
+)
+from trading.models import Strategy, TraderAccount
 
 pytest_plugins = ["tests.sim_fixtures"]
 
@@ -144,6 +151,34 @@ def sim_connection(sim_settings: Any, member: User) -> BrokerConnection:
         username="demo",
         password="demo-password",
     )
+
+
+@pytest.fixture
+def subaccounts(sim_connection: BrokerConnection) -> list[Subaccount]:
+    """The simulator's DEMO1001 and DEMO1002, listed through the real connection test."""
+    from trading.brokers.services import broker_connection_test
+
+    return broker_connection_test(connection=sim_connection)
+
+
+@pytest.fixture
+def strategy(member: Any) -> Strategy:
+    return StrategyFactory.create(
+        user=member,
+        name="MNQ breakout",
+        entry_size=1,
+        on_same_direction="ignore",
+        on_opposite_direction="reverse",
+        take_profits=[{"distance": "20", "unit": "ticks", "qty": "100", "qty_unit": "percent"}],
+        stop_distance="10",
+        stop_unit="ticks",
+    )
+
+
+@pytest.fixture
+def trader_account(strategy: Strategy, subaccounts: list[Subaccount]) -> TraderAccount:
+    trader = TraderFactory.create(strategy=strategy, user=strategy.user)
+    return TraderAccountFactory.create(trader=trader, subaccount=subaccounts[0])
 
 
 __all__ = ["TEST_PASSWORD"]

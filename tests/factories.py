@@ -3,6 +3,7 @@ from __future__ import annotations
 import factory
 
 from accounts.models import BrokerConnection, Subaccount, User
+from trading.models import Strategy, Trader, TraderAccount
 
 TEST_PASSWORD = "a-long-test-password-42"
 
@@ -37,3 +38,28 @@ class SubaccountFactory(factory.django.DjangoModelFactory[Subaccount]):
     connection = factory.SubFactory(BrokerConnectionFactory)
     broker_account_id = factory.Sequence(lambda n: 100000 + n)
     name = factory.Sequence(lambda n: f"SIM{n:05d}")
+
+
+class StrategyFactory(factory.django.DjangoModelFactory[Strategy]):
+    class Meta:
+        model = Strategy
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Strategy {n}")
+
+
+class TraderFactory(factory.django.DjangoModelFactory[Trader]):
+    class Meta:
+        model = Trader
+
+    user = factory.SelfAttribute("strategy.user")
+    strategy = factory.SubFactory(StrategyFactory)
+    name = factory.Sequence(lambda n: f"Trader {n}")
+
+
+class TraderAccountFactory(factory.django.DjangoModelFactory[TraderAccount]):
+    class Meta:
+        model = TraderAccount
+
+    trader = factory.SubFactory(TraderFactory)
+    subaccount = factory.SubFactory(SubaccountFactory)

@@ -1,1 +1,355 @@
-"""Models arrive with their issue; the app exists so migrations and imports have a home."""
+"""Strategies, traders, signals and orders (DESIGN.md §3).
+
+Every setting has one name from model to form to API to engine (D21): the ``SettingsFields``
+below are the ``trading.settings_resolution.SettingsLayer`` fields. On a Trader, ``None``
+inherits the strategy's value; on a Strategy, ``None`` means the documented default. 0 is a
+value everywhere (D06, D41).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Subaccount, User
+from accounts.tenancy import TenantQuerySet
+
+
+def new_webhook_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SameDirection(models.TextChoices):
+    ADD = "add", "Add to the position (DCA)"
+    IGNORE = "ignore", "Ignore it"
+    REENTER = "reenter", "Close and re-enter"
+
+
+class OppositeDirection(models.TextChoices):
+    REVERSE = "reverse", "Reverse the position"
+    CLOSE = "close", "Close the position only"
+    IGNORE = "ignore", "Ignore it"
+
+
+class DirectionFilter(models.TextChoices):
+    BOTH = "both", "Long and short"
+    LONG_ONLY = "long_only", "Long only"
+    SHORT_ONLY = "short_only", "Short only"
+
+
+class DistanceUnit(models.TextChoices):
+    TICKS = "ticks", "ticks"
+    POINTS = "points", "points"
+    PERCENT = "percent", "percent"
+    PRICE = "price", "the alert's price"
+
+
+class SettingsFields(models.Model):
+    """Every trading setting, nullable: on a Trader None inherits, on a Strategy it is the default."""
+
+    entry_size = models.PositiveIntegerField(null=True, blank=True)
+    add_size = models.PositiveIntegerField(null=True, blank=True)
+    use_alert_quantity = models.BooleanField(null=True, blank=True)
+    # [{"distance": "8", "unit": "ticks", "qty": "50", "qty_unit": "percent"}, ...] (max 5)
+    take_profits = models.JSONField(null=True, blank=True)
+    stop_distance = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    stop_unit = models.CharField(max_length=8, choices=DistanceUnit.choices, null=True, blank=True)
+    break_even_trigger_ticks = models.PositiveIntegerField(null=True, blank=True)
+    break_even_offset_ticks = models.IntegerField(null=True, blank=True)
+    trailing_trigger_ticks = models.PositiveIntegerField(null=True, blank=True)
+    trailing_step_ticks = models.PositiveIntegerField(null=True, blank=True)
+    on_same_direction = models.CharField(
+        max_length=8, choices=SameDirection.choices, null=True, blank=True
+    )
+    on_opposite_direction = models.CharField(
+        max_length=8, choices=OppositeDirection.choices, null=True, blank=True
+    )
+    invert_signals = models.BooleanField(null=True, blank=True)
+    direction_filter = models.CharField(
+        max_length=10, choices=DirectionFilter.choices, null=True, blank=True
+    )
+    # [["09:30", "11:30"], ["13:00", "15:45"]] in the owner's time zone; end < start crosses midnight
+    time_windows = models.JSONField(null=True, blank=True)
+    flatten_after_cutoff = models.BooleanField(null=True, blank=True)
+    cooldown_seconds = models.PositiveIntegerField(null=True, blank=True)
+    max_signals_per_day = models.PositiveIntegerField(null=True, blank=True)
+    max_daily_loss = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    symbol_override = models.CharField(max_length=32, null=True, blank=True)
+
+    SETTING_NAMES: ClassVar[tuple[str, ...]] = (
+        "entry_size",
+        "add_size",
+        "use_alert_quantity",
+        "take_profits",
+        "stop_distance",
+        "stop_unit",
+        "break_even_trigger_ticks",
+        "break_even_offset_ticks",
+        "trailing_trigger_ticks",
+        "trailing_step_ticks",
+        "on_same_direction",
+        "on_opposite_direction",
+        "invert_signals",
+        "direction_filter",
+        "time_windows",
+        "flatten_after_cutoff",
+        "cooldown_seconds",
+        "max_signals_per_day",
+        "max_daily_loss",
+        "symbol_override",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Strategy(SettingsFields):
+    """A signal source: one secret webhook URL and the default settings of its traders."""
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        PUBLIC = "public", "Public"
+        PREMIUM = "premium", "Premium (needs a plan)"
+
+    TENANT_PATH: ClassVar[str] = "user"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="strategies")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    webhook_token = models.CharField(
+        max_length=64, unique=True, default=new_webhook_token, editable=False
+    )
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    enabled = models.BooleanField(default=True)
+    # Which alert fields may override the settings.
+    alert_may_set_quantity = models.BooleanField(default=False)
+    alert_may_set_take_profit = models.BooleanField(default=False)
+    alert_may_set_stop = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "name"), name="strategy_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trader(SettingsFields):
+    """One user's use of a strategy on their accounts, with overrides (None = inherit)."""
+
+    TENANT_PATH: ClassVar[str] = "user"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="traders")
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="traders")
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    # Why it was switched off by the system (membership lost, ...); empty when the user did it.
+    disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "name"), name="trader_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TraderAccount(models.Model):
+    """A trader on one trading account: multiplier, cap (None = no cap, D37), on/off."""
+
+    TENANT_PATH: ClassVar[str] = "trader__user"
+
+    trader = models.ForeignKey(Trader, on_delete=models.CASCADE, related_name="accounts")
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="trader_accounts"
+    )
+    multiplier = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(1000)],
+    )
+    max_contracts = models.PositiveIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(fields=("trader", "subaccount"), name="trader_account_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trader} on {self.subaccount}"
+
+    def clean(self) -> None:
+        if self.subaccount.connection.user_id != self.trader.user_id:
+            raise ValidationError("That trading account belongs to someone else.")
+
+
+class Signal(models.Model):
+    """One received alert, stored before anything else happens: good, bad and duplicate-safe."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        REJECTED = "rejected", "Rejected"
+        EXECUTING = "executing", "Executing"
+        DONE = "done", "Done"
+        EXPIRED = "expired", "Expired"
+
+    TENANT_PATH: ClassVar[str] = "strategy__user"
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="signals")
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    raw_body = models.TextField()
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    parsed = models.JSONField(null=True, blank=True)
+    action = models.CharField(max_length=8, blank=True, default="")
+    symbol = models.CharField(max_length=40, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    rejection_reason = models.TextField(blank=True, default="")
+    is_test = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"signal {self.pk} {self.action} {self.symbol}"
+
+
+class SignalOutcome(models.Model):
+    """What one signal did on one trader account: decision, reason, orders, verbatim error."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SAFETY_BLOCK = "safety_block", "Safety block"
+
+    TENANT_PATH: ClassVar[str] = "trader_account__trader__user"
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="outcomes")
+    trader_account = models.ForeignKey(
+        TraderAccount, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    subaccount = models.ForeignKey(Subaccount, on_delete=models.CASCADE, related_name="outcomes")
+    symbol = models.CharField(max_length=40, blank=True, default="")
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PENDING)
+    decision = models.CharField(max_length=16, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    # The broker state the decision was made on, and the plan, so a crashed execution resumes
+    # with the same decision instead of re-deciding on a position it already changed.
+    broker_snapshot = models.JSONField(null=True, blank=True)
+    plan = models.JSONField(null=True, blank=True)
+    position_before = models.IntegerField(null=True, blank=True)
+    position_after = models.IntegerField(null=True, blank=True)
+    error_type = models.CharField(max_length=100, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    broker_response = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("signal", "trader_account"), name="one_outcome_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"signal {self.signal_id} on account {self.trader_account_id}: {self.decision or self.status}"
+
+
+class Order(models.Model):
+    """Our record of one broker order, written before the broker call (exactly-once)."""
+
+    class Role(models.TextChoices):
+        ENTRY = "entry", "Entry"
+        TAKE_PROFIT = "take_profit", "Take-profit"
+        STOP = "stop", "Stop"
+        FLATTEN = "flatten", "Flatten"
+
+    class State(models.TextChoices):
+        CREATED = "created", "Created (not sent)"
+        SUBMITTED = "submitted", "Sent, answer unknown"
+        WORKING = "working", "Working"
+        FILLED = "filled", "Filled"
+        CANCELLED = "cancelled", "Cancelled"
+        REJECTED = "rejected", "Rejected"
+
+    # The explicit state machine: a transition not listed here raises (CONVENTIONS.md, Orders).
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        State.CREATED: frozenset({State.SUBMITTED, State.WORKING, State.FILLED, State.REJECTED}),
+        State.SUBMITTED: frozenset({State.WORKING, State.FILLED, State.CANCELLED, State.REJECTED}),
+        State.WORKING: frozenset({State.FILLED, State.CANCELLED}),
+        State.FILLED: frozenset(),
+        State.CANCELLED: frozenset(),
+        State.REJECTED: frozenset(),
+    }
+    TENANT_PATH: ClassVar[str] = "subaccount__connection__user"
+
+    subaccount = models.ForeignKey(Subaccount, on_delete=models.CASCADE, related_name="orders")
+    signal = models.ForeignKey(
+        Signal, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    outcome = models.ForeignKey(
+        SignalOutcome, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    cl_ord_id = models.CharField(max_length=64, unique=True)
+    broker_order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    symbol = models.CharField(max_length=40)
+    side = models.CharField(max_length=4)
+    qty = models.PositiveIntegerField()
+    order_type = models.CharField(max_length=10)
+    price = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    stop_price = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    role = models.CharField(max_length=12, choices=Role.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.side} {self.qty} {self.symbol} ({self.state})"
+
+    def transition(self, new_state: str, *, error: str = "") -> None:
+        """Move to ``new_state`` or raise ``ValueError`` if the machine does not allow it."""
+        if new_state == self.state:
+            return
+        if new_state not in self.TRANSITIONS[self.state]:
+            raise ValueError(f"order {self.cl_ord_id}: {self.state} -> {new_state} is not allowed")
+        self.state = new_state
+        if error != "":
+            self.error = error

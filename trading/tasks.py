@@ -8,3 +8,20 @@ from trading.brokers.services import broker_tokens_renew_due
 def renew_broker_tokens() -> int:
     """Beat, every minute: renew tokens that expire within 15 minutes (D26)."""
     return broker_tokens_renew_due()
+
+
+@app.task(name="trading.execute_signal", acks_late=True, max_retries=0)
+def execute_signal(signal_id: int) -> None:
+    """Queue ``signals``. Idempotent: safe to deliver twice (outcome status, advisory lock,
+    clOrdIds)."""
+    from trading.execution import signal_execute
+
+    signal_execute(signal_id=signal_id)
+
+
+@app.task(name="trading.resume_stale_signals", max_retries=0)
+def resume_stale_signals() -> int:
+    """Beat, every 30 s: re-run signals a dead worker left executing."""
+    from trading.execution import signals_resume_stale
+
+    return len(signals_resume_stale())

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trading.execution import signal_execute
+from trading.models import Signal, SignalOutcome, Strategy
+from trading.services import signal_receive
+
+
+def send(strategy: Strategy, **fields: Any) -> Signal:
+    """Receive an alert and execute it (the task's service, called directly)."""
+    received = signal_receive(strategy=strategy, raw=json.dumps(fields).encode())
+    assert received.status == "accepted", received.reason
+    return signal_execute(signal_id=received.signal.pk)
+
+
+def only_outcome(signal: Signal) -> SignalOutcome:
+    (outcome,) = signal.outcomes.all()
+    return outcome
+
+
+def position(sim: Any, account_id: int = 1001) -> int:
+    return sum(
+        p["netPos"] for p in sim.control.state()["positions"] if p["accountId"] == account_id
+    )
+
+
+def working(sim: Any, account_id: int = 1001) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in sim.control.state()["orders"]
+        if o["ordStatus"] in ("Working", "Suspended") and o["accountId"] == account_id
+    ]

@@ -1,0 +1,740 @@
+"""Executing a signal: every enabled trader account, concurrently, exactly once.
+
+Guarantees (DESIGN.md §5):
+- one account's failure never stops another (D04); each gets a SignalOutcome with the
+  decision, the reason and, on failure, the exception type and the broker's words (D38);
+- work on one (subaccount, symbol) is serialized by a PostgreSQL advisory lock;
+- the broker's position and working orders are read first; if they cannot be read nothing is
+  placed: "safety block" (Z2, Z3);
+- every order has a deterministic clOrdId and an Order row written (committed) before the
+  call; a crashed execution resumes from the stored broker snapshot and never re-sends an
+  order the broker already has (its clOrdId) — no duplicate after a SIGKILL;
+- exits are cancelled before new ones are placed: one set of exits per subaccount+symbol (D29).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import time as dtime
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings as django_settings
+from django.db import close_old_connections, connection
+from django.db.models import BooleanField, Func, Value
+from django.utils import timezone
+
+from accounts.models import Subaccount
+from trading.alerts import ParsedAlert
+from trading.brokers.base import (
+    BrokerError,
+    BrokerRejected,
+    OrderRequest,
+    OrderType,
+    Side,
+    WorkingOrder,
+)
+from trading.brokers.services import broker_for
+from trading.brokers.tradovate.broker import TradovateBroker
+from trading.contracts import ContractSymbol, parse_symbol
+from trading.engine import (
+    Action,
+    AlertInput,
+    BrokerView,
+    Decision,
+    FilterState,
+    Plan,
+    decide,
+    exits_for,
+)
+from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.settings_resolution import (
+    AlertOverrides,
+    DistanceUnit,
+    EffectiveSettings,
+    OppositeDirection,
+    QtyUnit,
+    SameDirection,
+    SettingsLayer,
+    StopSetting,
+    TakeProfitLevel,
+    TimeWindow,
+    resolve,
+)
+from trading.settings_resolution import DirectionFilter as EngineDirectionFilter
+
+logger = logging.getLogger(__name__)
+
+ENTRY_DECISIONS = {Decision.OPEN, Decision.ADD, Decision.REENTER, Decision.REVERSE}
+FILL_WAIT_SECONDS = 5.0
+
+
+class SafetyBlock(Exception):
+    """Nothing may be placed: the broker's state could not be verified."""
+
+
+# --- settings from the models ------------------------------------------------------------------
+
+
+def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
+    """The model's settings as the engine's layer (None = inherit / default)."""
+    take_profits = None
+    if obj.take_profits is not None:
+        take_profits = tuple(
+            TakeProfitLevel(
+                distance=Decimal(str(level.get("distance") or "0")),
+                unit=DistanceUnit(level["unit"]),
+                qty=Decimal(str(level["qty"])),
+                qty_unit=QtyUnit(level.get("qty_unit", "contracts")),
+            )
+            for level in obj.take_profits
+        )
+    stop = None
+    if obj.stop_unit is not None:
+        stop = StopSetting(
+            distance=obj.stop_distance if obj.stop_distance is not None else Decimal(0),
+            unit=DistanceUnit(obj.stop_unit),
+        )
+    windows = None
+    if obj.time_windows is not None:
+        windows = tuple(
+            TimeWindow(start=dtime.fromisoformat(a), end=dtime.fromisoformat(b))
+            for a, b in obj.time_windows
+        )
+    return SettingsLayer(
+        entry_size=obj.entry_size,
+        add_size=obj.add_size,
+        use_alert_quantity=obj.use_alert_quantity,
+        take_profits=take_profits,
+        stop=stop,
+        on_same_direction=SameDirection(obj.on_same_direction) if obj.on_same_direction else None,
+        on_opposite_direction=(
+            OppositeDirection(obj.on_opposite_direction) if obj.on_opposite_direction else None
+        ),
+        invert_signals=obj.invert_signals,
+        direction_filter=EngineDirectionFilter(obj.direction_filter)
+        if obj.direction_filter
+        else None,
+        time_windows=windows,
+        cooldown_seconds=obj.cooldown_seconds,
+        max_signals_per_day=obj.max_signals_per_day,
+        max_daily_loss=obj.max_daily_loss,
+    )
+
+
+def effective_settings(*, account: TraderAccount, alert: ParsedAlert) -> EffectiveSettings:
+    trader = account.trader
+    strategy = trader.strategy
+    allowed = {
+        name
+        for name, ok in (
+            ("quantity", strategy.alert_may_set_quantity),
+            ("take_profit", strategy.alert_may_set_take_profit),
+            ("stop", strategy.alert_may_set_stop),
+        )
+        if ok
+    }
+    overrides = AlertOverrides(
+        use_alert_quantity=True if "quantity" in allowed and alert.quantity is not None else None
+    )
+    return resolve(
+        strategy=settings_layer(strategy),
+        trader=settings_layer(trader),
+        alert=overrides,
+        allowed_overrides=frozenset({"use_alert_quantity"} if "quantity" in allowed else set()),
+        multiplier=account.multiplier,
+        max_contracts=account.max_contracts,
+        owner_time_zone=trader.user.time_zone,
+    )
+
+
+# --- the lock ----------------------------------------------------------------------------------
+
+
+def _lock_key(subaccount_id: int, symbol: str) -> int:
+    digest = hashlib.sha256(f"{subaccount_id}:{symbol}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def position_lock(*, subaccount: Subaccount, symbol: str, timeout: float = 30.0) -> Iterator[None]:
+    """A PostgreSQL session advisory lock on (subaccount, symbol), taken through the ORM. It is
+    held by this thread's connection; a killed process's lock ends with its connection."""
+    key = _lock_key(subaccount.pk, symbol)
+    rows = Subaccount.objects.filter(pk=subaccount.pk)
+    deadline = time.monotonic() + timeout
+    while True:
+        got = (
+            rows.annotate(
+                got=Func(Value(key), function="pg_try_advisory_lock", output_field=BooleanField())
+            )
+            .values_list("got", flat=True)
+            .first()
+        )
+        if got:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{subaccount.name} {symbol} is busy with another signal for {timeout:.0f} s"
+            )
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        rows.annotate(
+            done=Func(Value(key), function="pg_advisory_unlock", output_field=BooleanField())
+        ).values_list("done", flat=True).first()
+
+
+# --- one signal ---------------------------------------------------------------------------------
+
+
+def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
+    return list(
+        TraderAccount.objects.filter(
+            trader__strategy=signal.strategy,
+            trader__enabled=True,
+            enabled=True,
+            subaccount__active=True,
+        ).select_related("trader__strategy", "trader__user", "subaccount__connection")
+    )
+
+
+def signal_execute(*, signal_id: int) -> Signal:
+    """Execute a stored signal on every enabled account, concurrently; safe to run again."""
+    signal = Signal.objects.select_related("strategy").get(pk=signal_id)
+    if signal.status in (Signal.Status.DONE, Signal.Status.REJECTED, Signal.Status.EXPIRED):
+        return signal
+    if signal.started_at is None:
+        Signal.objects.filter(pk=signal.pk).update(
+            status=Signal.Status.EXECUTING, started_at=timezone.now()
+        )
+    accounts = signal_accounts(signal=signal)
+    outcome_ids = []
+    for account in accounts:
+        outcome, _ = SignalOutcome.objects.get_or_create(
+            signal=signal,
+            trader_account=account,
+            defaults={"subaccount": account.subaccount, "symbol": signal.symbol},
+        )
+        outcome_ids.append(outcome.pk)
+    if not outcome_ids:
+        # D22: "no enabled accounts" is a visible outcome, never silence.
+        Signal.objects.filter(pk=signal.pk).update(
+            rejection_reason="No enabled trader account follows this strategy: nothing was sent."
+        )
+    workers = max(1, min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"signal{signal.pk}") as pool:
+        list(pool.map(_in_thread(outcome_execute), outcome_ids))
+    Signal.objects.filter(pk=signal.pk).update(
+        status=Signal.Status.DONE, completed_at=timezone.now()
+    )
+    signal.refresh_from_db()
+    return signal
+
+
+def _in_thread(function: Callable[..., None]) -> Callable[[int], None]:
+    def run(outcome_id: int) -> None:
+        try:
+            function(outcome_id=outcome_id)
+        except Exception:  # D04: recorded by outcome_execute; never stops the other accounts
+            logger.exception("outcome %s failed outside its own handling", outcome_id)
+        finally:
+            connection.close()  # return this thread's connection (and any lock) to the pool
+
+    return run
+
+
+def outcome_execute(*, outcome_id: int) -> None:
+    """One signal on one trader account. Records everything on the outcome; never raises for
+    a broker failure."""
+    outcome = SignalOutcome.objects.select_related(
+        "signal__strategy",
+        "trader_account__trader__user",
+        "trader_account__trader__strategy",
+        "subaccount__connection",
+    ).get(pk=outcome_id)
+    if outcome.status != SignalOutcome.Status.PENDING:
+        return
+    close_old_connections()
+    signal = outcome.signal
+    alert = _alert_from_signal(signal)
+    try:
+        contract = _contract(signal=signal, account=outcome.trader_account, alert=alert)
+    except ValueError as exc:
+        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
+        return
+    if outcome.symbol != contract.tradovate_name:
+        outcome.symbol = contract.tradovate_name
+        outcome.save(update_fields=["symbol"])
+    try:
+        with position_lock(subaccount=outcome.subaccount, symbol=contract.tradovate_name):
+            outcome.refresh_from_db()
+            if outcome.status != SignalOutcome.Status.PENDING:
+                return
+            _execute_locked(outcome=outcome, alert=alert, contract=contract)
+    except SafetyBlock as exc:
+        _finish(
+            outcome,
+            SignalOutcome.Status.SAFETY_BLOCK,
+            error=exc.__cause__ or exc,
+            reason=f"safety block: cannot verify position — {exc}",
+        )
+    except (BrokerError, TimeoutError) as exc:
+        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
+    except Exception as exc:  # never "Unknown error": the type and message are kept (D38)
+        logger.exception("outcome %s: unexpected failure", outcome.pk)
+        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
+
+
+def _alert_from_signal(signal: Signal) -> ParsedAlert:
+    from trading.alerts import parse_alert
+
+    assert signal.parsed is not None
+    return parse_alert(signal.parsed["fields"])
+
+
+def _contract(*, signal: Signal, account: TraderAccount, alert: ParsedAlert) -> ContractSymbol:
+    trader, strategy = account.trader, account.trader.strategy
+    symbol = trader.symbol_override or strategy.symbol_override or alert.symbol
+    if symbol is None or symbol == "":
+        raise ValueError(
+            'The alert has no symbol and the strategy sets none: add "ticker": '
+            '"{{ticker}}" to the alert or a symbol override to the strategy.'
+        )
+    return parse_symbol(symbol)
+
+
+def _finish(
+    outcome: SignalOutcome,
+    status: str,
+    *,
+    error: BaseException | None = None,
+    reason: str | None = None,
+) -> None:
+    outcome.status = status
+    outcome.finished_at = timezone.now()
+    if reason is not None:
+        outcome.reason = reason
+    if error is not None:
+        outcome.error_type = type(error).__name__
+        outcome.error_message = str(error)
+        if isinstance(error, BrokerError):
+            outcome.broker_response = error.broker_text
+        if outcome.reason == "":
+            outcome.reason = str(error)
+    outcome.save()
+
+
+def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+    try:
+        positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
+        working = tuple(
+            o for o in broker.working_orders(account_id=account_id) if o.symbol == symbol
+        )
+    except BrokerError as exc:
+        raise SafetyBlock(str(exc)) from exc
+    net_pos = sum(p.net_pos for p in positions)
+    net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
+    return BrokerView(net_pos=net_pos, net_price=net_price, working_orders=working, last_price=None)
+
+
+def _snapshot(view: BrokerView) -> dict[str, Any]:
+    return {
+        "net_pos": view.net_pos,
+        "net_price": None if view.net_price is None else str(view.net_price),
+        "working_orders": [
+            {
+                **dataclasses.asdict(o),
+                "side": o.side.value,
+                "price": None if o.price is None else str(o.price),
+                "stop_price": None if o.stop_price is None else str(o.stop_price),
+            }
+            for o in view.working_orders
+        ],
+    }
+
+
+def _view_from_snapshot(data: dict[str, Any]) -> BrokerView:
+    def dec(v: str | None) -> Decimal | None:
+        return None if v is None else Decimal(v)
+
+    orders = tuple(
+        WorkingOrder(
+            **{
+                **o,
+                "side": Side(o["side"]),
+                "price": dec(o["price"]),
+                "stop_price": dec(o["stop_price"]),
+            }
+        )
+        for o in data["working_orders"]
+    )
+    return BrokerView(
+        net_pos=data["net_pos"],
+        net_price=dec(data["net_price"]),
+        working_orders=orders,
+        last_price=None,
+    )
+
+
+def _filters(outcome: SignalOutcome, *, tz: str) -> FilterState:
+    zone = ZoneInfo(tz)
+    start_of_day = (
+        timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    entries = SignalOutcome.objects.filter(
+        trader_account=outcome.trader_account,
+        decision__in=[d.value for d in ENTRY_DECISIONS],
+        status=SignalOutcome.Status.DONE,
+    ).exclude(pk=outcome.pk)
+    last = entries.order_by("-decided_at").values_list("decided_at", flat=True).first()
+    return FilterState(
+        entries_today=entries.filter(decided_at__gte=start_of_day).count(),
+        last_entry_at=last,
+        realized_loss_today=Decimal(0),
+    )
+
+
+def _execute_locked(
+    *, outcome: SignalOutcome, alert: ParsedAlert, contract: ContractSymbol
+) -> None:
+    account = outcome.trader_account
+    subaccount = outcome.subaccount
+    signal = outcome.signal
+    resuming = outcome.broker_snapshot is not None
+    age = (timezone.now() - signal.received_at).total_seconds()
+    if not resuming and age > django_settings.SIGNAL_MAX_AGE_SECONDS:
+        _finish(
+            outcome,
+            SignalOutcome.Status.FAILED,
+            reason=f"expired: the signal is {age:.0f} s old (limit "
+            f"{django_settings.SIGNAL_MAX_AGE_SECONDS} s); nothing was sent",
+        )
+        return
+    outcome.started_at = outcome.started_at or timezone.now()
+    try:
+        broker = broker_for(connection=subaccount.connection)
+    except BrokerError as exc:
+        raise SafetyBlock(f"cannot log in to {subaccount.connection.label}: {exc}") from exc
+    try:
+        if resuming:
+            assert outcome.broker_snapshot is not None
+            view = _view_from_snapshot(outcome.broker_snapshot)
+        else:
+            view = _read_broker(
+                broker, account_id=subaccount.broker_account_id, symbol=contract.tradovate_name
+            )
+            outcome.broker_snapshot = _snapshot(view)
+            outcome.position_before = view.net_pos
+        settings = effective_settings(account=account, alert=alert)
+        plan = decide(
+            alert=AlertInput(
+                action=Action(alert.action),
+                quantity=alert.quantity,
+                price=alert.price,
+                take_profit_price=alert.take_profit_price,
+                stop_price=alert.stop_price,
+                received_at=signal.received_at,
+            ),
+            settings=settings,
+            broker=view,
+            filters=_filters(outcome, tz=settings.time_zone),
+            spec=contract.spec,
+        )
+        outcome.decision = plan.decision.value
+        outcome.reason = plan.reason
+        outcome.decided_at = outcome.decided_at or timezone.now()
+        outcome.plan = _plan_json(plan)
+        outcome.save()
+        if (
+            plan.entry is not None
+            and _working_count(broker, subaccount) >= django_settings.WORKING_ORDERS_CAP
+        ):
+            raise SafetyBlock(
+                f"{subaccount.name} already has {django_settings.WORKING_ORDERS_CAP} or more "
+                "working orders (Z6 cap); cancel stale orders first"
+            )
+        _carry_out(plan=plan, broker=broker, outcome=outcome, contract=contract)
+    finally:
+        broker.rest.close()
+
+
+def _working_count(broker: TradovateBroker, subaccount: Subaccount) -> int:
+    return len(broker.working_orders(account_id=subaccount.broker_account_id))
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "decision": plan.decision.value,
+        "reason": plan.reason,
+        "cancel_order_ids": list(plan.cancel_order_ids),
+        "flatten": plan.flatten,
+        "entry": None
+        if plan.entry is None
+        else {"side": plan.entry.side.value, "qty": plan.entry.qty},
+        "target_position": plan.target_position,
+    }
+
+
+def _cl_ord_id(outcome: SignalOutcome, step: str) -> str:
+    return f"bk{outcome.signal_id}-{outcome.trader_account_id}-{step}"
+
+
+def _carry_out(
+    *, plan: Plan, broker: TradovateBroker, outcome: SignalOutcome, contract: ContractSymbol
+) -> None:
+    subaccount = outcome.subaccount
+    account_id = subaccount.broker_account_id
+    symbol = contract.tradovate_name
+    for order_id in plan.cancel_order_ids:  # D29: cancel before place
+        try:
+            broker.cancel_order(order_id=order_id)
+        except BrokerRejected:
+            pass  # TooLate: it already filled or was cancelled; the position read below tells
+    if plan.flatten:
+        view = _read_broker(broker, account_id=account_id, symbol=symbol)
+        if view.net_pos != 0:
+            contract_id = broker.contract(name=symbol).id
+            broker.flatten(account_id=account_id, contract_id=contract_id)
+            _wait_position(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
+    if plan.entry is not None:
+        side, qty = plan.entry.side, plan.entry.qty
+        _place_once(
+            broker,
+            outcome=outcome,
+            step="entry",
+            role=Order.Role.ENTRY,
+            request=OrderRequest(
+                account_id=account_id,
+                account_name=subaccount.name,
+                symbol=symbol,
+                side=side,
+                qty=qty,
+                order_type=OrderType.MARKET,
+                cl_ord_id=_cl_ord_id(outcome, "entry"),
+            ),
+        )
+        _wait_position(
+            broker,
+            account_id=account_id,
+            symbol=symbol,
+            until=lambda pos: pos == plan.target_position,
+        )
+    view = _read_broker(broker, account_id=account_id, symbol=symbol)
+    if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:
+        exits = exits_for(
+            rule=plan.exits, net_pos=view.net_pos, net_price=view.net_price, spec=contract.spec
+        )
+        _place_exits(broker, outcome=outcome, contract=contract, exits=exits)
+        if exits.notes:
+            outcome.reason = f"{outcome.reason}; " + "; ".join(exits.notes)
+    elif view.net_pos == 0:
+        _cancel_orphans(broker, outcome=outcome, view=view)  # Z6: our exits left on a flat position
+    outcome.position_after = _read_broker(broker, account_id=account_id, symbol=symbol).net_pos
+    _finish(outcome, SignalOutcome.Status.DONE)
+
+
+def _wait_position(
+    broker: TradovateBroker, *, account_id: int, symbol: str, until: Callable[[int], bool]
+) -> int:
+    deadline = time.monotonic() + FILL_WAIT_SECONDS
+    while True:
+        pos = _read_broker(broker, account_id=account_id, symbol=symbol).net_pos
+        if until(pos) or time.monotonic() > deadline:
+            return pos
+        time.sleep(0.05)
+
+
+def _place_exits(
+    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
+) -> None:
+    """Each take-profit is paired (OCO) with a stop for its own quantity, so a filled level takes
+    its stop with it and the remaining stops always equal the remaining position."""
+    subaccount = outcome.subaccount
+
+    def order(
+        side: Side,
+        qty: int,
+        order_type: OrderType,
+        step: str,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> OrderRequest:
+        return OrderRequest(
+            account_id=subaccount.broker_account_id,
+            account_name=subaccount.name,
+            symbol=contract.tradovate_name,
+            side=side,
+            qty=qty,
+            order_type=order_type,
+            price=price,
+            stop_price=stop_price,
+            cl_ord_id=_cl_ord_id(outcome, step),
+        )
+
+    if not exits.take_profits and exits.stop is not None:
+        _place_once(
+            broker,
+            outcome=outcome,
+            step="sl",
+            role=Order.Role.STOP,
+            request=order(
+                exits.stop.side, exits.stop.qty, OrderType.STOP, "sl", stop_price=exits.stop.price
+            ),
+        )
+        return
+    for number, tp in enumerate(exits.take_profits, start=1):
+        take_profit = order(tp.side, tp.qty, OrderType.LIMIT, f"tp{number}", price=tp.price)
+        if exits.stop is None:
+            _place_once(
+                broker,
+                outcome=outcome,
+                step=f"tp{number}",
+                role=Order.Role.TAKE_PROFIT,
+                request=take_profit,
+            )
+            continue
+        stop = order(
+            exits.stop.side, tp.qty, OrderType.STOP, f"sl{number}", stop_price=exits.stop.price
+        )
+        _place_oco_once(broker, outcome=outcome, number=number, take_profit=take_profit, stop=stop)
+
+
+def _existing(broker: TradovateBroker, subaccount: Subaccount, cl_ord_id: str) -> int | None:
+    """The broker's order id for ``cl_ord_id`` if the broker already has it (crash recovery)."""
+    for order in broker.rest.call("GET", "order/list"):
+        if (
+            isinstance(order, dict)
+            and order.get("clOrdId") == cl_ord_id
+            and order.get("accountId") == subaccount.broker_account_id
+        ):
+            return int(order["id"])
+    return None
+
+
+def _order_row(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
+    return Order.objects.get_or_create(
+        cl_ord_id=request.cl_ord_id,
+        defaults={
+            "subaccount": outcome.subaccount,
+            "signal": outcome.signal,
+            "outcome": outcome,
+            "symbol": request.symbol,
+            "side": request.side.value,
+            "qty": request.qty,
+            "order_type": request.order_type.value,
+            "price": request.price,
+            "stop_price": request.stop_price,
+            "role": role,
+        },
+    )
+
+
+def _place_once(
+    broker: TradovateBroker, *, outcome: SignalOutcome, step: str, role: str, request: OrderRequest
+) -> None:
+    row, created = _order_row(outcome, request, role)
+    if not created and row.state != Order.State.CREATED:
+        known = row.broker_order_id or _existing(broker, outcome.subaccount, request.cl_ord_id)
+        if known is not None:
+            if row.broker_order_id is None:
+                row.broker_order_id = known
+                row.transition(Order.State.WORKING)
+                row.save()
+            return  # sent before a crash and the broker has it: never twice
+    row.transition(Order.State.SUBMITTED)
+    row.save()
+    try:
+        placed = broker.place_order(request)
+    except BrokerError as exc:
+        if not exc.ambiguous:
+            row.transition(Order.State.REJECTED, error=str(exc))
+            row.save()
+        raise
+    row.broker_order_id = placed.order_id
+    row.transition(Order.State.WORKING)
+    row.save()
+
+
+def _place_oco_once(
+    broker: TradovateBroker,
+    *,
+    outcome: SignalOutcome,
+    number: int,
+    take_profit: OrderRequest,
+    stop: OrderRequest,
+) -> None:
+    tp_row, created = _order_row(outcome, take_profit, Order.Role.TAKE_PROFIT)
+    stop_row, _ = _order_row(outcome, stop, Order.Role.STOP)
+    if not created and tp_row.state != Order.State.CREATED:
+        known = tp_row.broker_order_id or _existing(
+            broker, outcome.subaccount, take_profit.cl_ord_id
+        )
+        if known is not None:
+            return
+    for row in (tp_row, stop_row):
+        row.transition(Order.State.SUBMITTED)
+        row.save()
+    body = TradovateBroker._order_body(take_profit)
+    other = TradovateBroker._order_body(stop)
+    body["other"] = {
+        k: other[k]
+        for k in ("action", "orderType", "stopPrice", "orderQty", "clOrdId")
+        if k in other
+    }
+    try:
+        answer = broker.rest.call("POST", "order/placeoco", body=body, order_call=True)
+    except BrokerError as exc:
+        if not exc.ambiguous:
+            for row in (tp_row, stop_row):
+                row.transition(Order.State.REJECTED, error=str(exc))
+                row.save()
+        raise
+    tp_row.broker_order_id = int(answer["orderId"])
+    stop_row.broker_order_id = int(answer["ocoId"])
+    for row in (tp_row, stop_row):
+        row.transition(Order.State.WORKING)
+        row.save()
+
+
+def _cancel_orphans(broker: TradovateBroker, *, outcome: SignalOutcome, view: BrokerView) -> None:
+    ours = set(
+        Order.objects.filter(
+            subaccount=outcome.subaccount, broker_order_id__isnull=False
+        ).values_list("broker_order_id", flat=True)
+    )
+    for order in view.working_orders:
+        if order.order_id in ours:
+            try:
+                broker.cancel_order(order_id=order.order_id)
+            except BrokerRejected:
+                pass
+
+
+def signals_resume_stale(*, older_than_seconds: int = 90) -> list[int]:
+    """Beat: signals still executing long after they started (a worker died) are run again;
+    the advisory lock and the stored snapshot make that safe."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = list(
+        Signal.objects.filter(status=Signal.Status.EXECUTING, started_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    from trading.tasks import execute_signal
+
+    for pk in stale:
+        execute_signal.delay(pk)
+    return stale
+
+
+__all__ = ["outcome_execute", "signal_execute", "signals_resume_stale"]

@@ -1,0 +1,111 @@
+"""Writes for trading: receiving alerts, switching traders. Each says what it guarantees."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from trading.alerts import AlertError, decode_body, parse_alert
+from trading.models import Signal, Strategy, Trader
+
+
+@dataclass(frozen=True)
+class Received:
+    status: str  # "accepted" | "duplicate" | "rejected"
+    signal: Signal
+    reason: str = ""
+
+
+def _body_key(strategy: Strategy, raw: bytes) -> str:
+    return hashlib.sha256(f"{strategy.pk}:".encode() + raw).hexdigest()
+
+
+def signal_receive(
+    *, strategy: Strategy, raw: bytes, content_type: str = "", is_test: bool = False
+) -> Received:
+    """Store the alert (good or bad) and enqueue its execution after commit. No broker I/O.
+
+    Exactly once: an alert ``id`` makes the key; without one, the same body for the same
+    strategy within SIGNAL_DEDUP_WINDOW_SECONDS is a duplicate delivery. A duplicate answers
+    with the first signal and executes nothing. A bad alert is stored as rejected with the
+    reason, so the subscriber can see it in the signal log.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        parsed = parse_alert(decode_body(raw))
+    except AlertError as exc:
+        signal = Signal.objects.create(
+            strategy=strategy,
+            idempotency_key=f"rejected:{uuid.uuid4().hex}",
+            raw_body=text,
+            content_type=content_type[:100],
+            status=Signal.Status.REJECTED,
+            rejection_reason=str(exc),
+            is_test=is_test,
+        )
+        return Received(status="rejected", signal=signal, reason=str(exc))
+    body_hash = _body_key(strategy, raw)
+    if parsed.alert_id is not None:
+        key = f"{strategy.pk}:id:{parsed.alert_id}"
+    else:
+        window = timezone.now() - timedelta(seconds=settings.SIGNAL_DEDUP_WINDOW_SECONDS)
+        earlier = (
+            Signal.objects.filter(
+                strategy=strategy,
+                idempotency_key__startswith=f"{strategy.pk}:body:{body_hash}",
+                received_at__gte=window,
+            )
+            .order_by("received_at")
+            .first()
+        )
+        if earlier is not None:
+            return Received(status="duplicate", signal=earlier)
+        key = f"{strategy.pk}:body:{body_hash}:{timezone.now().timestamp():.3f}"
+    try:
+        with transaction.atomic():
+            signal = Signal.objects.create(
+                strategy=strategy,
+                idempotency_key=key,
+                raw_body=text,
+                content_type=content_type[:100],
+                parsed={"alert": parsed.as_json(), "fields": _jsonable(parsed.fields)},
+                action=parsed.action.value,
+                symbol=(parsed.symbol or "")[:40],
+                is_test=is_test,
+            )
+    except IntegrityError:
+        return Received(status="duplicate", signal=Signal.objects.get(idempotency_key=key))
+    from trading.tasks import execute_signal
+
+    transaction.on_commit(lambda: execute_signal.delay(signal.pk))
+    return Received(status="accepted", signal=signal)
+
+
+def _jsonable(fields: dict[str, object]) -> dict[str, object]:
+    from decimal import Decimal
+
+    def convert(value: object) -> object:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return {k: convert(v) for k, v in fields.items()}
+
+
+def traders_disable_for_user(*, user: User, reason: str) -> int:
+    """Billing's pause: switch every enabled trader of ``user`` off, saying why. Nothing is
+    deleted; the user switches them back on."""
+    return Trader.objects.filter(user=user, enabled=True).update(
+        enabled=False, disabled_reason=reason[:200]
+    )
