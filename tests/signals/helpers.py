@@ -32,3 +32,26 @@ def working(sim: Any, account_id: int = 1001) -> list[dict[str, Any]]:
         for o in sim.control.state()["orders"]
         if o["ordStatus"] in ("Working", "Suspended") and o["accountId"] == account_id
     ]
+
+
+def outside_order(
+    sim: Any, action: str, qty: int, *, account_id: int = 1001, symbol: str = "MNQZ6"
+) -> None:
+    """A market order placed at the simulator outside Bracketeer (by hand, another tool)."""
+    import httpx
+
+    token = httpx.post(
+        f"{sim.rest_url}/auth/accesstokenrequest",
+        json={"name": "demo", "password": "demo-password"},
+    ).json()["accessToken"]
+    httpx.post(
+        f"{sim.rest_url}/order/placeorder",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "accountId": account_id,
+            "action": action,
+            "symbol": symbol,
+            "orderQty": qty,
+            "orderType": "Market",
+        },
+    ).raise_for_status()

@@ -1,0 +1,63 @@
+"""Crash safety: a worker SIGKILLed in the middle of a signal, then restarted, completes it
+with no duplicate order at the simulator and no lost outcome."""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.processes import running, wait_for, worker_cmd
+from tests.signals.helpers import position, working
+from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def test_sigkill_mid_signal_then_restart_completes_without_duplicates(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
+    monkeypatch.setenv("TRADOVATE_TIMEOUT_SECONDS", "30")
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "3")  # redeliver an unacked signal quickly
+    sim.control.set_price("MNQZ6", "18000.00")
+    # The exits call hangs: the worker is killed after the entry filled, while placing exits.
+    sim.control.faults(hang={"count": 1, "seconds": 4, "endpoints": ["order/placeoco"]})
+
+    with running(worker_cmd(queues="signals"), log_name="worker-crash-1") as first:
+        response = Client().post(
+            f"/webhooks/tradingview/{strategy.webhook_token}/",
+            data='{"action": "buy", "ticker": "MNQZ6"}',
+            content_type="text/plain",
+        )
+        signal = Signal.objects.get(pk=response.json()["signal_id"])
+        wait_for(
+            lambda: sim.control.counters()["requests"].get("order/placeoco", 0) >= 1,
+            timeout=60,
+            what="the worker to reach the exits",
+        )
+        os.killpg(first.pid, signals.SIGKILL)  # the whole worker: main process and its child
+        first.wait(timeout=10)
+    assert position(sim) == 1  # the entry had filled
+    assert Signal.objects.get(pk=signal.pk).status == Signal.Status.EXECUTING
+
+    time.sleep(5)  # past the visibility timeout, and past the simulator's hang
+    with running(worker_cmd(queues="signals"), log_name="worker-crash-2"):
+        wait_for(
+            lambda: Signal.objects.get(pk=signal.pk).status == Signal.Status.DONE,
+            timeout=60,
+            what="the restarted worker to finish the signal",
+        )
+
+    outcome = SignalOutcome.objects.get(signal=signal)
+    assert outcome.status == SignalOutcome.Status.DONE, outcome.reason
+    assert position(sim) == 1
+    placed = [o["clOrdId"] for o in sim.control.state()["orders"]]
+    for step in ("entry", "tp1", "sl1"):
+        assert placed.count(f"bk{signal.pk}-{trader_account.pk}-{step}") == 1, placed
+    assert len(working(sim)) == 2
+    assert Order.objects.filter(outcome=outcome).count() == 3
