@@ -66,3 +66,25 @@ def test_an_expired_token_is_replaced_by_a_new_login(
     sim_connection.refresh_from_db()
     assert broker_token_renew(connection=sim_connection) is True
     assert sim.control.counters()["requests"]["auth/accesstokenrequest"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_threads_needing_a_token_at_once_make_one_request(
+    sim_connection: BrokerConnection, sim: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection as db_connection
+
+    def ensure(_: int) -> str:
+        try:
+            return broker_token_ensure(
+                connection=BrokerConnection.objects.get(pk=sim_connection.pk)
+            )
+        finally:
+            db_connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        tokens = set(pool.map(ensure, range(24)))
+    assert len(tokens) == 1
+    assert sim.control.counters()["requests"]["auth/accesstokenrequest"] == 1

@@ -154,17 +154,37 @@ def _token_usable(connection: BrokerConnection) -> bool:
 
 
 def broker_token_ensure(*, connection: BrokerConnection) -> str:
-    """A usable access token: the stored one, else a fresh login (token requests are scarce)."""
+    """A usable access token: the stored one, else a fresh login (token requests are scarce:
+    about 5 an hour). Many threads or processes needing a token for one login at once make
+    one request: the connection row is locked, and whoever waited reuses the new token."""
     if _token_usable(connection):
         return decrypt_str(connection.access_token_encrypted)
-    credentials = connection_credentials(connection=connection)
-    rest = _rest(connection=connection)
-    try:
-        token = rest.request_token(credentials)
-    finally:
-        rest.close()
-    _store_token(connection=connection, token=token)
+    with transaction.atomic():
+        locked = BrokerConnection.objects.select_for_update().get(pk=connection.pk)
+        if _token_usable(locked):
+            _copy_token(source=locked, target=connection)
+            return decrypt_str(locked.access_token_encrypted)
+        credentials = connection_credentials(connection=locked)
+        rest = _rest(connection=locked)
+        try:
+            token = rest.request_token(credentials)
+        finally:
+            rest.close()
+        _store_token(connection=locked, token=token)
+    _copy_token(source=locked, target=connection)
     return token.access_token
+
+
+def _copy_token(*, source: BrokerConnection, target: BrokerConnection) -> None:
+    for name in (
+        "access_token_encrypted",
+        "md_access_token_encrypted",
+        "token_expires_at",
+        "token_renewed_at",
+        "broker_user_id",
+        "token_error",
+    ):
+        setattr(target, name, getattr(source, name))
 
 
 def broker_token_renew(*, connection: BrokerConnection, force: bool = False) -> bool:
