@@ -37,8 +37,9 @@ pytest: install
 
 test: lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
 
-bench: install  ## broker round trip + connect storm (bench/broker.py); ASGI servers: see README
+bench: install  ## broker round trip + connect storm, then signals (needs PostgreSQL and Redis)
 	$(PY) bench/broker.py
+	$(PY) bench/signals.py
 
 check-deploy: install  ## Django's deployment checklist with production-like variables
 	@$(PY) scripts/check_deploy.py

@@ -12,7 +12,13 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
-from tests.factories import BrokerConnectionFactory
+from tests.factories import (
+    BrokerConnectionFactory,
+    StrategyFactory,
+    SubaccountFactory,
+    TraderAccountFactory,
+    TraderFactory,
+)
 
 
 def _activation(owner: User) -> dict[str, Any]:
@@ -32,6 +38,41 @@ def _password_reset(owner: User) -> dict[str, Any]:
     }
 
 
+def _strategy(owner: User) -> dict[str, Any]:
+    return {"pk": StrategyFactory.create(user=owner).pk}
+
+
+def _trader(owner: User) -> dict[str, Any]:
+    return {"pk": TraderFactory.create(strategy__user=owner).pk}
+
+
+def _trader_account(owner: User) -> dict[str, Any]:
+    account = TraderAccountFactory.create(
+        trader__strategy__user=owner, subaccount__connection__user=owner
+    )
+    return {"pk": account.pk}
+
+
+def _signal(owner: User) -> dict[str, Any]:
+    from trading.models import Signal
+
+    signal = Signal.objects.create(
+        strategy=StrategyFactory.create(user=owner),
+        idempotency_key=f"urlmap:{owner.pk}",
+        raw_body="{}",
+        status=Signal.Status.REJECTED,
+        rejection_reason="The alert has no action.",
+    )
+    return {"pk": signal.pk}
+
+
+def _trader_with_account(owner: User) -> dict[str, Any]:
+    account = TraderAccountFactory.create(
+        trader__strategy__user=owner, subaccount__connection__user=owner
+    )
+    return {"pk": account.trader_id}
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
@@ -44,6 +85,24 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "accounts:connection_delete": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
     },
+    # Not a tenant page: the token is the only key. An unknown token answers 404 to anyone
+    # (the literal path with a real token is D12's test).
+    "tradingview_webhook": lambda owner: {"token": f"no-such-token-{owner.pk}"},
+    "trading:strategy_detail": _strategy,
+    "trading:strategy_edit": _strategy,
+    "trading:strategy_test_alert": _strategy,
+    "trading:trader_detail": _trader,
+    "trading:trader_edit": _trader,
+    "trading:trader_account_add": _trader,
+    "trading:trader_account_edit": _trader_account,
+    "trading:trader_account_remove": _trader_account,
+    "trading:signal_detail": _signal,
+    "trading:trader_toggle": _trader,
+    # A connection without a login: the confirmation page says the broker could not be read.
+    "trading:trader_close": _trader_with_account,
+    "trading:account_close": lambda owner: {
+        "pk": SubaccountFactory.create(connection__user=owner).pk
+    },
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
@@ -52,6 +111,13 @@ SPECIAL: dict[str, dict[str, Any]] = {
     # POST-only; a connection without a login is tested, the failure recorded, and redirected.
     "accounts:connection_test": {"method": "post", "ok": {302}},
     "billing:whop_webhook": {"method": "get", "ok": {405}},  # POST only (D12 posts to it)
+    "tradingview_webhook": {"method": "post", "ok": {404}},
+    # POST-only trading actions: a sample alert is stored and the signal shown (302); an empty
+    # account form or toggle is bad input (400); removing an account redirects (302).
+    "trading:strategy_test_alert": {"method": "post", "ok": {302}},
+    "trading:trader_account_add": {"method": "post", "ok": {400}},
+    "trading:trader_account_remove": {"method": "post", "ok": {302}},
+    "trading:trader_toggle": {"method": "post", "ok": {400}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

@@ -58,6 +58,7 @@ from trading.engine import (
 from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
 from trading.settings_resolution import (
     AlertOverrides,
+    BreakEven,
     DistanceUnit,
     EffectiveSettings,
     OppositeDirection,
@@ -67,6 +68,7 @@ from trading.settings_resolution import (
     StopSetting,
     TakeProfitLevel,
     TimeWindow,
+    Trailing,
     resolve,
 )
 from trading.settings_resolution import DirectionFilter as EngineDirectionFilter
@@ -109,7 +111,20 @@ def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
             TimeWindow(start=dtime.fromisoformat(a), end=dtime.fromisoformat(b))
             for a, b in obj.time_windows
         )
+    break_even = None
+    if obj.break_even_trigger_ticks is not None:
+        break_even = BreakEven(
+            trigger_ticks=obj.break_even_trigger_ticks,
+            offset_ticks=obj.break_even_offset_ticks or 0,
+        )
+    trailing = None
+    if obj.trailing_trigger_ticks is not None and obj.trailing_step_ticks is not None:
+        trailing = Trailing(
+            trigger_ticks=obj.trailing_trigger_ticks, step_ticks=obj.trailing_step_ticks
+        )
     return SettingsLayer(
+        break_even=break_even,
+        trailing=trailing,
         entry_size=obj.entry_size,
         add_size=obj.add_size,
         use_alert_quantity=obj.use_alert_quantity,

@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401  (the UI work adds its routes here)
+from django.urls import path
+
+from trading import views_ui as v
 
 app_name = "trading"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("strategies/", v.strategy_list, name="strategy_list"),
+    path("strategies/new/", v.strategy_create, name="strategy_create"),
+    path("strategies/<int:pk>/", v.strategy_detail, name="strategy_detail"),
+    path("strategies/<int:pk>/edit/", v.strategy_edit, name="strategy_edit"),
+    path("strategies/<int:pk>/test-alert/", v.strategy_test_alert, name="strategy_test_alert"),
+    path("traders/", v.trader_list, name="trader_list"),
+    path("traders/new/", v.trader_create, name="trader_create"),
+    path("traders/<int:pk>/", v.trader_detail, name="trader_detail"),
+    path("traders/<int:pk>/edit/", v.trader_edit, name="trader_edit"),
+    path("traders/<int:pk>/accounts/add/", v.trader_account_add, name="trader_account_add"),
+    path("trader-accounts/<int:pk>/", v.trader_account_edit, name="trader_account_edit"),
+    path("trader-accounts/<int:pk>/remove/", v.trader_account_remove, name="trader_account_remove"),
+    path("signals/", v.signal_list, name="signal_list"),
+    path("signals/<int:pk>/", v.signal_detail, name="signal_detail"),
+    path("control/", v.control_centre, name="control"),
+    path("control/traders/<int:pk>/toggle/", v.trader_toggle, name="trader_toggle"),
+    path("control/traders/<int:pk>/close/", v.trader_close, name="trader_close"),
+    path("control/accounts/<int:pk>/close/", v.account_close, name="account_close"),
+]

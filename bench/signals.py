@@ -1,0 +1,313 @@
+"""Signals benchmark: real web (uvicorn), worker (Celery on Redis), PostgreSQL and simulator.
+
+1. Webhook acknowledge time at a fixed rate (default 200 alerts/s) to a strategy with no
+   accounts: what TradingView waits for.
+2. Webhook -> entry order received by the simulator, one alert at a time (p50/p99).
+3. Fan-out: one alert to 1, 10 and 100 accounts: time until every entry is at the simulator,
+   with the executor's concurrency, and 10 accounts sequentially (concurrency 1) as baseline.
+
+    .venv/bin/python bench/signals.py        (BENCH_RATE, BENCH_SECONDS, BENCH_ENTRIES to tune)
+Targets (DESIGN.md §9): ack p99 < 25 ms at 200/s; webhook -> entry p50 < 30 ms, p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal as signals
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+DB_NAME = "bracketeer_bench"
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        "REDIS_KEY_PREFIX": "bracketeer-bench",
+    }
+)
+RATE = int(os.environ.get("BENCH_RATE", "200"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+ENTRIES = int(os.environ.get("BENCH_ENTRIES", "40"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_database() -> None:
+    subprocess.run([sys.executable, "scripts/ensure_db.py"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+
+
+def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signals.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signals.SIGKILL)
+
+
+def worker(concurrency_per_signal: int) -> subprocess.Popen[bytes]:
+    proc = start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "signals",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        env={"SIGNAL_ACCOUNT_CONCURRENCY": str(concurrency_per_signal)},
+    )
+    time.sleep(6)
+    return proc
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def sim_time(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def main() -> None:
+    prepare_database()
+    import django
+
+    django.setup()
+    import httpx
+
+    from accounts.models import BrokerConnection, Subaccount, User
+    from tests.sim_fixtures import start_simulator
+    from trading.brokers.services import broker_connection_create
+    from trading.models import Signal, Strategy, Trader, TraderAccount
+
+    with start_simulator() as sim:
+        os.environ["SIMULATOR_URL"] = sim.base_url
+        from django.conf import settings
+
+        settings.SIMULATOR_URL = sim.base_url
+        web_port = free_port()
+        # As in production on 2 cores: one uvicorn process per core (docker/Dockerfile).
+        web = start(
+            [
+                str(BIN / "uvicorn"),
+                "config.asgi:application",
+                "--port",
+                str(web_port),
+                "--workers",
+                "2",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
+        )
+        time.sleep(4)
+        work = worker(settings.SIGNAL_ACCOUNT_CONCURRENCY)
+        base = f"http://127.0.0.1:{web_port}"
+        try:
+            run_id = uuid.uuid4().hex[:6]
+            user = User.objects.create_user(f"bench-{run_id}@example.com", "bench-password-123")
+            accounts = sim.control.add_user(
+                f"bench{run_id}", "bench-password", [f"B{run_id}{i:03d}" for i in range(125)]
+            )["accounts"]
+            connection = broker_connection_create(
+                user=user,
+                label="bench",
+                broker=BrokerConnection.Broker.SIMULATOR,
+                username=f"bench{run_id}",
+                password="bench-password",
+            )
+            subs = [
+                Subaccount.objects.create(
+                    connection=connection, broker_account_id=a["id"], name=a["name"]
+                )
+                for a in accounts
+            ]
+
+            def strategy_with(n: int, start_at: int, name: str) -> Strategy:
+                strategy = Strategy.objects.create(
+                    user=user,
+                    name=f"{name}-{run_id}",
+                    on_same_direction="ignore",
+                    take_profits=[
+                        {"distance": "20", "unit": "ticks", "qty": "100", "qty_unit": "percent"}
+                    ],
+                    stop_distance="10",
+                    stop_unit="ticks",
+                )
+                if n > 0:
+                    trader = Trader.objects.create(
+                        user=user, strategy=strategy, name=f"t-{name}-{run_id}"
+                    )
+                    TraderAccount.objects.bulk_create(
+                        [
+                            TraderAccount(trader=trader, subaccount=s)
+                            for s in subs[start_at : start_at + n]
+                        ]
+                    )
+                return strategy
+
+            sim.control.set_price("MNQZ6", "18000.00")
+            client = httpx.Client(base_url=base, timeout=10)
+            client.post(
+                f"/webhooks/tradingview/{strategy_with(0, 0, 'warm').webhook_token}/",
+                content='{"action":"buy","ticker":"MNQZ6"}',
+            )
+
+            # 1. acknowledge time at a fixed rate
+            intake = strategy_with(0, 0, "intake")
+            for rate in sorted({50, RATE}):
+                latencies, failed, achieved = asyncio.run(
+                    fire(base, intake.webhook_token, rate, SECONDS)
+                )
+                print(
+                    f"1. webhook acknowledge at {rate}/s offered ({achieved:.0f}/s achieved), {len(latencies)} ok, "
+                    f"{failed} failed: p50 {pct(latencies, 50):.1f} ms p99 {pct(latencies, 99):.1f} ms "
+                    "(target p99 < 25 ms at 200/s)"
+                )
+
+            # 2. webhook -> entry order at the simulator, one alert at a time
+            single = strategy_with(1, 0, "single")
+            samples = []
+            for i in range(ENTRIES):
+                for action in ("buy", "close"):
+                    sent = time.time()
+                    answer = client.post(
+                        f"/webhooks/tradingview/{single.webhook_token}/",
+                        content=json.dumps(
+                            {"action": action, "ticker": "MNQZ6", "id": f"{run_id}-{i}-{action}"}
+                        ),
+                    )
+                    signal_id = answer.json()["signal_id"]
+                    wait_done(Signal, signal_id)
+                    if action == "buy":
+                        samples.append((entry_time(sim, signal_id) - sent) * 1000)
+            print(
+                f"2. webhook -> entry at the simulator, {len(samples)} entries: p50 {pct(samples, 50):.1f} ms "
+                f"p99 {pct(samples, 99):.1f} ms (target p50 < 30 ms, p99 < 100 ms)"
+            )
+
+            # 3. fan-out
+            results = {}
+            offset = 1
+            for n in (1, 10, 100):
+                strategy = strategy_with(n, offset, f"fan{n}")
+                offset += n
+                results[n] = fan_out(client, sim, Signal, strategy, n)
+                print(
+                    f"3. fan-out to {n:3d} accounts: all entries at the simulator in {results[n]:7.1f} ms "
+                    f"({results[n] / n:.1f} ms per account)"
+                )
+            stop(work)
+            work = worker(1)
+            sequential = fan_out(client, sim, Signal, strategy_with(10, 0 + offset, "seq10"), 10)
+            print(
+                f"   baseline, 10 accounts one after another: {sequential:.1f} ms -> concurrent is "
+                f"{sequential / results[10]:.1f}x faster"
+            )
+        finally:
+            stop(work)
+            stop(web)
+
+
+def wait_done(signal_model: Any, signal_id: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while (
+        signal_model.objects.filter(pk=signal_id).values_list("status", flat=True).first() != "done"
+    ):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"signal {signal_id} not done within {timeout} s")
+        time.sleep(0.01)
+
+
+def entry_time(sim: object, signal_id: int) -> float:
+    orders = sim.control.state()["orders"]  # type: ignore[attr-defined]
+    stamps = [
+        sim_time(o["timestamp"])
+        for o in orders
+        if str(o.get("clOrdId", "")).startswith(f"bk{signal_id}-")
+        and o["clOrdId"].endswith("-entry")
+    ]
+    return max(stamps)
+
+
+def fan_out(client: Any, sim: Any, signal_model: Any, strategy: Any, n: int) -> float:
+    sent = time.time()
+    answer = client.post(
+        f"/webhooks/tradingview/{strategy.webhook_token}/",
+        content=json.dumps({"action": "buy", "ticker": "MNQZ6", "id": uuid.uuid4().hex}),
+    )
+    signal_id = answer.json()["signal_id"]
+    wait_done(signal_model, signal_id, timeout=300)
+    return (entry_time(sim, signal_id) - sent) * 1000
+
+
+async def fire(base: str, token: str, rate: int, seconds: int) -> tuple[list[float], int, float]:
+    """Offer ``rate`` alerts/s for ``seconds``; latency is measured from the scheduled send time,
+    so a server that falls behind is charged for the queueing it causes."""
+    import httpx
+
+    latencies: list[float] = []
+    failed = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one(i: int, at: float) -> None:
+            nonlocal failed
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            try:
+                response = await client.post(
+                    f"/webhooks/tradingview/{token}/",
+                    content=json.dumps(
+                        {"action": "buy", "ticker": "MNQZ6", "id": f"ack-{rate}-{i}-{at}"}
+                    ),
+                )
+            except httpx.HTTPError:
+                failed += 1
+                return
+            if response.status_code != 200:
+                failed += 1
+                return
+            latencies.append((time.perf_counter() - at) * 1000)
+
+        t0 = time.perf_counter() + 0.2
+        await asyncio.gather(*(one(i, t0 + i / rate) for i in range(rate * seconds)))
+        elapsed = time.perf_counter() - t0
+    return latencies, failed, len(latencies) / elapsed
+
+
+if __name__ == "__main__":
+    main()

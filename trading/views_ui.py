@@ -1,0 +1,502 @@
+"""The trading UI: strategies, traders, the signal log and the control centre.
+
+Thin views: parse, call one service (``trading.control``), render. Every object comes through
+``accounts.tenancy`` (another tenant's object is a 404 on read and on write); a form with bad
+input is re-rendered with the reason and status 400.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Subaccount, User
+from accounts.tenancy import access_by_id, tenant_queryset
+from billing.services import PlanLimitError
+from trading import control
+from trading.engine import Decision
+from trading.forms import (
+    SETTING_NAMES,
+    SignalFilterForm,
+    StrategyForm,
+    TraderAccountForm,
+    TraderForm,
+    setting_words,
+)
+from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+
+GET_POST = require_http_methods(["GET", "HEAD", "POST"])
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+# --- strategies -------------------------------------------------------------------------------
+
+INDICATOR_ALERTS = (
+    ("Buy", {"action": "buy", "ticker": "{{ticker}}", "price": "{{close}}"}),
+    ("Sell", {"action": "sell", "ticker": "{{ticker}}", "price": "{{close}}"}),
+    ("Close", {"action": "close", "ticker": "{{ticker}}", "price": "{{close}}"}),
+)
+STRATEGY_ALERT = {
+    "action": "{{strategy.order.action}}",
+    "market_position": "{{strategy.market_position}}",
+    "ticker": "{{ticker}}",
+    "quantity": "{{strategy.order.contracts}}",
+    "price": "{{close}}",
+}
+
+
+def webhook_url(strategy: Strategy) -> str:
+    path = reverse("tradingview_webhook", kwargs={"token": strategy.webhook_token})
+    return f"{settings.SITE_URL}{path}"
+
+
+@login_required
+@require_GET
+def strategy_list(request: HttpRequest) -> HttpResponse:
+    strategies = tenant_queryset(model=Strategy, user=_user(request)).annotate(
+        trader_count=Count("traders", distinct=True)
+    )
+    return render(request, "trading/strategy_list.html", {"strategies": strategies})
+
+
+@login_required
+@GET_POST
+def strategy_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = StrategyForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            strategy = control.strategy_create(user=user, fields=form.model_fields())
+        except PlanLimitError as exc:
+            form.add_error(None, str(exc))
+        except control.NameTakenError as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(
+                request, f"Created “{strategy.name}”. Paste its webhook URL into TradingView."
+            )
+            return redirect("trading:strategy_detail", pk=strategy.pk)
+    return render(
+        request,
+        "trading/strategy_form.html",
+        {"form": form, "strategy": None},
+        status=_status(form),
+    )
+
+
+@login_required
+@require_GET
+def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
+    settings_rows = [(name, setting_words(name, getattr(strategy, name))) for name in SETTING_NAMES]
+    context = {
+        "strategy": strategy,
+        "webhook_url": webhook_url(strategy),
+        "indicator_alerts": [(label, json.dumps(body)) for label, body in INDICATOR_ALERTS],
+        "strategy_alert": json.dumps(STRATEGY_ALERT),
+        "settings_rows": settings_rows,
+        "signals": strategy.signals.prefetch_related(
+            Prefetch("outcomes", queryset=_own_outcomes(_user(request)), to_attr="own_outcomes")
+        ).order_by("-received_at", "-id")[:10],
+        "traders": tenant_queryset(model=Trader, user=_user(request)).filter(strategy=strategy),
+        "test_actions": control.TEST_ALERT_ACTIONS,
+    }
+    return render(request, "trading/strategy_detail.html", context)
+
+
+@login_required
+@GET_POST
+def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    strategy = access_by_id(model=Strategy, user=user, pk=pk)
+    form = StrategyForm(request.POST or None, user=user, instance=strategy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            control.strategy_update(strategy=strategy, fields=form.model_fields())
+        except PlanLimitError as exc:
+            form.add_error(None, str(exc))
+        except control.NameTakenError as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Saved “{strategy.name}”.")
+            return redirect("trading:strategy_detail", pk=strategy.pk)
+    return render(
+        request,
+        "trading/strategy_form.html",
+        {"form": form, "strategy": strategy},
+        status=_status(form),
+    )
+
+
+@login_required
+@require_POST
+def strategy_test_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
+    action = request.POST.get("action", "buy")
+    if action not in control.TEST_ALERT_ACTIONS:
+        return HttpResponse(
+            f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
+            status=400,
+            content_type="text/plain",
+        )
+    received = control.strategy_test_alert_send(strategy=strategy, action=action)
+    if received.status == "rejected":
+        messages.error(request, f"The test alert was rejected: {received.reason}")
+    else:
+        messages.success(request, f"Test alert sent ({action}): signal {received.signal.pk}.")
+    return redirect("trading:signal_detail", pk=received.signal.pk)
+
+
+# --- traders ----------------------------------------------------------------------------------
+
+
+def _trader_form(request: HttpRequest, *, instance: Trader | None = None) -> TraderForm:
+    user = _user(request)
+    return TraderForm(
+        request.POST or None,
+        user=user,
+        strategies=control.strategies_followable(user=user),
+        instance=instance,
+    )
+
+
+@login_required
+@require_GET
+def trader_list(request: HttpRequest) -> HttpResponse:
+    traders = (
+        tenant_queryset(model=Trader, user=_user(request))
+        .select_related("strategy")
+        .annotate(account_count=Count("accounts", distinct=True))
+    )
+    return render(request, "trading/trader_list.html", {"traders": traders})
+
+
+@login_required
+@GET_POST
+def trader_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = _trader_form(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            trader = control.trader_create(
+                user=user, strategy=form.cleaned_data["strategy"], fields=form.model_fields()
+            )
+        except PlanLimitError as exc:
+            form.add_error(None, str(exc))
+        except control.NameTakenError as exc:
+            form.add_error("name", str(exc))
+        except ValueError as exc:
+            form.add_error("strategy", str(exc))
+        else:
+            messages.success(request, f"Created “{trader.name}”. Now add a trading account.")
+            return redirect("trading:trader_detail", pk=trader.pk)
+    return render(
+        request, "trading/trader_form.html", {"form": form, "trader": None}, status=_status(form)
+    )
+
+
+def _trader_accounts(trader: Trader) -> QuerySet[TraderAccount]:
+    return trader.accounts.select_related("subaccount__connection").order_by("id")
+
+
+def _render_trader(
+    request: HttpRequest, trader: Trader, *, account_form: TraderAccountForm | None = None
+) -> HttpResponse:
+    user = _user(request)
+    used = trader.accounts.values_list("subaccount_id", flat=True)
+    free = (
+        tenant_queryset(model=Subaccount, user=user)
+        .filter(active=True)
+        .exclude(pk__in=used)
+        .select_related("connection")
+    )
+    form = account_form or TraderAccountForm(subaccounts=free)
+    strategy = trader.strategy
+    rows = [
+        (
+            name,
+            setting_words(name, getattr(trader, name)) if getattr(trader, name) is not None else "",
+            setting_words(name, getattr(strategy, name)),
+        )
+        for name in SETTING_NAMES
+    ]
+    context = {
+        "trader": trader,
+        "accounts": _trader_accounts(trader),
+        "account_form": form,
+        "has_free_accounts": free.exists() or account_form is not None,
+        "settings_rows": rows,
+        "own_strategy": strategy.user_id == user.pk,
+    }
+    return render(
+        request, "trading/trader_detail.html", context, status=_status(account_form or form)
+    )
+
+
+@login_required
+@require_GET
+def trader_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    trader = access_by_id(model=Trader, user=_user(request), pk=pk)
+    return _render_trader(request, trader)
+
+
+@login_required
+@GET_POST
+def trader_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    trader = access_by_id(model=Trader, user=_user(request), pk=pk)
+    form = _trader_form(request, instance=trader)
+    if request.method == "POST" and form.is_valid():
+        try:
+            control.trader_update(
+                trader=trader, strategy=form.cleaned_data["strategy"], fields=form.model_fields()
+            )
+        except PlanLimitError as exc:
+            form.add_error(None, str(exc))
+        except control.NameTakenError as exc:
+            form.add_error("name", str(exc))
+        except ValueError as exc:
+            form.add_error("strategy", str(exc))
+        else:
+            messages.success(request, f"Saved “{trader.name}”.")
+            return redirect("trading:trader_detail", pk=trader.pk)
+    return render(
+        request, "trading/trader_form.html", {"form": form, "trader": trader}, status=_status(form)
+    )
+
+
+@login_required
+@require_POST
+def trader_account_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    trader = access_by_id(model=Trader, user=user, pk=pk)
+    subaccounts = tenant_queryset(model=Subaccount, user=user).filter(active=True)
+    form = TraderAccountForm(request.POST, subaccounts=subaccounts.select_related("connection"))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = control.trader_account_add(
+                trader=trader,
+                subaccount=data["subaccount"],
+                multiplier=data["multiplier"],
+                max_contracts=data["max_contracts"],
+                enabled=data["enabled"],
+            )
+        except ValueError as exc:
+            form.add_error("subaccount", str(exc))
+        else:
+            messages.success(request, f"Added {account.subaccount.name}.")
+            return redirect("trading:trader_detail", pk=trader.pk)
+    return _render_trader(request, trader, account_form=form)
+
+
+@login_required
+@GET_POST
+def trader_account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = access_by_id(model=TraderAccount, user=_user(request), pk=pk)
+    form = TraderAccountForm.for_account(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        control.trader_account_update(
+            account=account,
+            multiplier=data["multiplier"],
+            max_contracts=data["max_contracts"],
+            enabled=data["enabled"],
+        )
+        messages.success(request, f"Saved {account.subaccount.name}.")
+        return redirect("trading:trader_detail", pk=account.trader_id)
+    return render(
+        request,
+        "trading/trader_account_form.html",
+        {"form": form, "account": account},
+        status=_status(form),
+    )
+
+
+@login_required
+@require_POST
+def trader_account_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    account = access_by_id(model=TraderAccount, user=_user(request), pk=pk)
+    trader_id, name = account.trader_id, account.subaccount.name
+    control.trader_account_remove(account=account)
+    messages.success(request, f"Removed {name} from this trader. Its positions were not touched.")
+    return redirect("trading:trader_detail", pk=trader_id)
+
+
+# --- the signal log ---------------------------------------------------------------------------
+
+
+def signals_visible(*, user: User) -> QuerySet[Signal]:
+    """Signals of the user's strategies, and signals that reached the user's trader accounts."""
+    return Signal.objects.filter(
+        Q(strategy__user=user) | Q(outcomes__trader_account__trader__user=user)
+    ).distinct()
+
+
+def _own_outcomes(user: User) -> QuerySet[SignalOutcome]:
+    return tenant_queryset(model=SignalOutcome, user=user).select_related(
+        "trader_account__trader", "subaccount"
+    )
+
+
+@login_required
+@require_GET
+def signal_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    strategies = (
+        Strategy.objects.filter(Q(user=user) | Q(traders__user=user))
+        .distinct()
+        .order_by("name", "id")
+    )
+    form = SignalFilterForm(
+        request.GET or None, strategies=strategies, decisions=[d.value for d in Decision]
+    )
+    signals = signals_visible(user=user).select_related("strategy")
+    if form.is_bound and not form.is_valid():
+        return render(
+            request, "trading/signal_list.html", {"form": form, "signals": []}, status=400
+        )
+    data = form.cleaned_data if form.is_bound else {}
+    if data.get("strategy") is not None:
+        signals = signals.filter(strategy=data["strategy"])
+    if data.get("status"):
+        signals = signals.filter(status=data["status"])
+    if data.get("decision"):
+        signals = signals.filter(
+            outcomes__decision=data["decision"], outcomes__trader_account__trader__user=user
+        )
+    signals = signals.prefetch_related(
+        Prefetch("outcomes", queryset=_own_outcomes(user), to_attr="own_outcomes")
+    ).order_by("-received_at", "-id")[:200]
+    return render(request, "trading/signal_list.html", {"form": form, "signals": signals})
+
+
+@login_required
+@require_GET
+def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    signal = signals_visible(user=user).select_related("strategy").filter(pk=pk).first()
+    if signal is None:
+        raise Http404("No signal with that id.")
+    outcomes = (
+        _own_outcomes(user)
+        .filter(signal=signal)
+        .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("id")))
+    )
+    parsed = json.dumps(signal.parsed, indent=2, sort_keys=True) if signal.parsed else ""
+    return render(
+        request,
+        "trading/signal_detail.html",
+        {
+            "signal": signal,
+            "outcomes": outcomes,
+            "parsed": parsed,
+            "own_strategy": signal.strategy.user_id == user.pk,
+        },
+    )
+
+
+# --- the control centre -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def control_centre(request: HttpRequest) -> HttpResponse:
+    traders = (
+        tenant_queryset(model=Trader, user=_user(request))
+        .select_related("strategy")
+        .prefetch_related(
+            Prefetch(
+                "accounts",
+                queryset=TraderAccount.objects.select_related("subaccount__connection"),
+            )
+        )
+    )
+    return render(request, "trading/control.html", {"traders": traders})
+
+
+@login_required
+@require_POST
+def trader_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    trader = access_by_id(model=Trader, user=_user(request), pk=pk)
+    wanted = request.POST.get("enabled")
+    if wanted not in ("on", "off"):
+        return HttpResponse(
+            'Say "enabled=on" or "enabled=off".', status=400, content_type="text/plain"
+        )
+    try:
+        control.trader_enabled_set(trader=trader, enabled=wanted == "on")
+    except PlanLimitError as exc:
+        messages.error(request, f"“{trader.name}” stays off: {exc}")
+    else:
+        messages.success(
+            request,
+            f"“{trader.name}” is {'on' if trader.enabled else 'off'}."
+            + ("" if trader.enabled else " Open positions were not touched."),
+        )
+    return redirect("trading:control")
+
+
+def _close(
+    request: HttpRequest, *, subaccounts: list[Subaccount], what: str, back: str
+) -> HttpResponse:
+    """Confirmation (GET) and execution (POST) of closing everything on ``subaccounts``."""
+    exposures = control.exposure_read(subaccounts=subaccounts)
+    fingerprint = control.exposure_fingerprint(exposures=exposures)
+    context: dict[str, Any] = {
+        "what": what,
+        "back": back,
+        "exposures": exposures,
+        "fingerprint": fingerprint,
+        "nothing_open": all(e.is_flat for e in exposures),
+    }
+    if request.method == "POST":
+        if request.POST.get("fingerprint") != fingerprint:
+            context["changed"] = True
+            return render(request, "trading/close_confirm.html", context, status=409)
+        results = control.positions_close_all(subaccounts=subaccounts)
+        context["results"] = results
+        context["all_ok"] = all(r.ok for r in results)
+        return render(request, "trading/close_result.html", context)
+    return render(request, "trading/close_confirm.html", context)
+
+
+@login_required
+@GET_POST
+def trader_close(request: HttpRequest, pk: int) -> HttpResponse:
+    trader = access_by_id(model=Trader, user=_user(request), pk=pk)
+    return _close(
+        request,
+        subaccounts=control.trader_subaccounts(trader=trader),
+        what=f"every account of trader “{trader.name}”",
+        back=reverse("trading:control"),
+    )
+
+
+@login_required
+@GET_POST
+def account_close(request: HttpRequest, pk: int) -> HttpResponse:
+    subaccount = access_by_id(model=Subaccount, user=_user(request), pk=pk)
+    return _close(
+        request,
+        subaccounts=[subaccount],
+        what=f"account {subaccount.name}",
+        back=reverse("trading:control"),
+    )
