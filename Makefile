@@ -3,6 +3,8 @@ SHELL := /bin/bash
 WEB_HOST ?= 127.0.0.1
 WEB_PORT ?= 8000
 SIMULATOR_PORT ?= 8100
+# The demo's Whop webhook secret (development only) so signed test webhooks can be posted.
+DEMO_WHOP_WEBHOOK_SECRET := demo-only-whop-webhook-secret-0123456789
 VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
@@ -23,7 +25,8 @@ demo: install  ## migrate, create the demo logins, start web + worker + beat + s
 	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT) --port $(SIMULATOR_PORT)
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py seed_demo
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start
+	@WHOP_WEBHOOK_SECRET="$${WHOP_WEBHOOK_SECRET:-$(DEMO_WHOP_WEBHOOK_SECRET)}" \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start
 
 lint: install
 	$(VENV)/bin/ruff check .

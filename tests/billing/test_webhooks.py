@@ -236,3 +236,18 @@ def test_the_stored_headers_never_include_the_signature() -> None:
     body = json.dumps({"type": "x.y", "data": {}}).encode()
     post(body)
     assert set(WhopEvent.objects.get().headers) == {"webhook-id", "webhook-timestamp"}
+
+
+def test_with_no_secret_configured_nothing_is_accepted_not_even_an_empty_key_signature(
+    settings: Any,
+) -> None:
+    """An empty WHOP_WEBHOOK_SECRET must not turn into an HMAC key anyone can compute."""
+    settings.WHOP_WEBHOOK_SECRET = ""
+    elite()
+    body = current_event("membership.activated", membership_data(email="forged@example.com"))
+    response = Client().post(
+        WEBHOOK_URL, data=body, content_type="application/json", **signed_headers(body, secret="")
+    )
+    assert response.status_code == 401
+    assert not User.objects.filter(email="forged@example.com").exists()
+    assert "WHOP_WEBHOOK_SECRET is not set" in WhopEvent.objects.get().error
