@@ -102,7 +102,12 @@ def sim_time(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # runs the finally blocks: children stopped
+
+
 def main() -> None:
+    signals.signal(signals.SIGTERM, _exit_on_sigterm)
     prepare_database()
     import django
 

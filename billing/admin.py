@@ -15,18 +15,23 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.admin import UserAdmin
-from accounts.models import BrokerConnection, User
+from accounts.models import BrokerConnection, Subaccount, User
 from billing import services
 from billing.models import EmailDelivery, Membership, Plan, TradingPause, WhopEvent, WhopSyncRun
 from billing.selectors import limits_overview, membership_current, trading_pause_open
 from billing.tasks import membership_sync
+from trading import control
+from trading.models import SignalOutcome, Trader
+
+FAILED_OUTCOMES = (SignalOutcome.Status.FAILED, SignalOutcome.Status.SAFETY_BLOCK)
 
 
 class ReadOnlyAdminMixin:
@@ -49,6 +54,9 @@ class SupportActionsMixin:
 
     def has_resync_membership_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("billing.resync_membership"))
+
+    def has_flatten_account_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("trading.flatten_account"))
 
 
 def _sync_enqueue(trigger: str) -> None:
@@ -163,13 +171,14 @@ admin.site.unregister(User)
 class SupportUserAdmin(SupportActionsMixin, UserAdmin):
     list_display = ("email", "is_active", "plan_now", "trading", "date_joined")  # type: ignore[assignment]
     list_filter = ("is_active", "is_staff", "memberships__status")
-    readonly_fields = ("billing_at_a_glance",)
+    readonly_fields = ("billing_at_a_glance", "trading_at_a_glance")
     fieldsets = (  # type: ignore[assignment]
         ("Billing at a glance", {"fields": ("billing_at_a_glance",)}),
+        ("Trading at a glance", {"fields": ("trading_at_a_glance",)}),
         *UserAdmin.fieldsets,
     )
     inlines = (MembershipInline, TradingPauseInline, BrokerConnectionInline, EmailDeliveryInline)
-    actions = ("resend_activation", "resync_membership")
+    actions = ("resend_activation", "resync_membership", "flatten_accounts")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return (
@@ -219,6 +228,128 @@ class SupportUserAdmin(SupportActionsMixin, UserAdmin):
             "<table><tr><th>limit</th><th>used</th><th>allowed</th></tr>{}</table>", rows
         )
         return format_html("{}{}", head, table) if limits else head
+
+    @admin.display(description="traders and recent signals")
+    def trading_at_a_glance(self, obj: User) -> str:
+        if obj.pk is None:
+            return "—"
+        traders = Trader.objects.filter(user=obj).select_related("strategy")
+        trader_rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    t.name,
+                    t.strategy.name,
+                    "on" if t.enabled else "OFF",
+                    t.disabled_reason or ("" if t.enabled else "switched off by the user"),
+                )
+                for t in traders
+            ),
+        )
+        outcomes = (
+            SignalOutcome.objects.filter(trader_account__trader__user=obj)
+            .select_related("signal", "subaccount", "trader_account__trader")
+            .order_by("-id")[:20]
+        )
+        outcome_rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
+            (
+                (
+                    f"{o.signal.received_at:%Y-%m-%d %H:%M:%S}",
+                    o.signal.action,
+                    o.symbol or o.signal.symbol,
+                    o.trader_account.trader.name,
+                    o.subaccount.name,
+                    o.get_status_display(),
+                    f"{o.decision}: {o.reason}" if o.decision else o.reason,
+                    f"{o.error_type}: {o.error_message}" if o.error_type else o.error_message,
+                )
+                for o in outcomes
+            ),
+        )
+        flatten = reverse("admin:accounts_user_flatten", args=[obj.pk])
+        return format_html(
+            '<table id="user-traders"><tr><th>trader</th><th>strategy</th><th>state</th>'
+            "<th>why off</th></tr>{}</table>"
+            '<h4>Last 20 signal outcomes on their accounts</h4><table id="user-outcomes">'
+            "<tr><th>received</th><th>signal</th><th>trader</th><th>account</th><th>status</th>"
+            "<th>decision</th><th>error</th></tr>{}</table>"
+            '<p><a href="{}?user={}">All their traders</a> · <a href="{}">Flatten their '
+            "accounts…</a></p>",
+            trader_rows or mark_safe("<tr><td colspan=4>no trader</td></tr>"),
+            outcome_rows or mark_safe("<tr><td colspan=7>no signal yet</td></tr>"),
+            reverse("admin:trading_trader_changelist"),
+            obj.pk,
+            flatten,
+        )
+
+    @admin.action(description="Flatten an account (confirm first)", permissions=["flatten_account"])
+    def flatten_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one user to flatten.", messages.ERROR)
+            return None
+        user = queryset.get()
+        return HttpResponseRedirect(reverse("admin:accounts_user_flatten", args=[user.pk]))
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:pk>/flatten/",
+                self.admin_site.admin_view(self.flatten_view),
+                name="accounts_user_flatten",
+            ),
+            *super().get_urls(),
+        ]
+
+    def flatten_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirmation (GET) and execution (POST) of closing everything on one user's
+        accounts (or one of them: ``?account=<id>``), read from the broker at that moment.
+        A confirmation of a state that has changed since is refused and closes nothing."""
+        if not request.user.has_perm("trading.flatten_account"):
+            raise PermissionDenied
+        user = User.objects.filter(pk=pk).first()
+        if user is None:
+            raise Http404
+        subaccounts = Subaccount.objects.filter(connection__user=user).select_related("connection")
+        account = request.POST.get("account") or request.GET.get("account") or ""
+        if account:
+            subaccounts = subaccounts.filter(pk=int(account) if account.isdigit() else 0)
+        chosen = list(subaccounts.order_by("name", "id"))
+        exposures = control.exposure_read(subaccounts=chosen)
+        fingerprint = control.exposure_fingerprint(exposures=exposures)
+        change_url = reverse("admin:accounts_user_change", args=[user.pk])
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": f"Flatten the accounts of {user.email}?",
+            "subject": user,
+            "account": account,
+            "exposures": exposures,
+            "fingerprint": fingerprint,
+            "nothing_open": all(e.is_flat for e in exposures),
+            "back": change_url,
+            "opts": self.model._meta,
+        }
+        if request.method == "POST":
+            if request.POST.get("fingerprint") != fingerprint:
+                context["changed"] = True
+                return TemplateResponse(
+                    request, "admin/accounts/user/flatten.html", context, status=409
+                )
+            for result in control.positions_close_all(subaccounts=chosen):
+                name = result.subaccount.name
+                done = ", ".join(
+                    [f"cancelled order {o.order_id} ({o.symbol})" for o in result.cancelled]
+                    + [f"flattened {p.symbol} ({p.net_pos:+d})" for p in result.flattened]
+                )
+                if done or result.ok:
+                    messages.success(request, f"{name}: {done or 'nothing was open'}.")
+                for error in result.errors:
+                    messages.error(request, f"{name}: {error}")
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(request, "admin/accounts/user/flatten.html", context)
 
     @admin.action(description="Resend the activation e-mail", permissions=["resend_activation"])
     def resend_activation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -307,8 +438,21 @@ class WhopEventAdmin(SupportActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 status__in=[EmailDelivery.Status.FAILED, EmailDelivery.Status.RETRYING]
             )[:10],
             "whop_key": services.whop_key_status(),
+            **_failed_signals(),
         }
         return TemplateResponse(request, "admin/billing/health.html", context)
+
+
+def _failed_signals() -> dict[str, Any]:
+    """Outcomes that failed or hit a safety block for signals received in the last hour."""
+    since = timezone.now() - timedelta(hours=1)
+    failed = SignalOutcome.objects.filter(
+        status__in=FAILED_OUTCOMES, signal__received_at__gte=since
+    ).select_related("signal__strategy", "subaccount", "trader_account__trader__user")
+    return {
+        "failed_signals_count": failed.count(),
+        "failed_signals": failed.order_by("-signal__received_at", "-id")[:5],
+    }
 
 
 @admin.register(WhopSyncRun)

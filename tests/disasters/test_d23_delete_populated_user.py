@@ -3,7 +3,8 @@
 | D23 | deleting a user failed on FK constraints | every FK has a deliberate `on_delete`; deleting a fully populated user works from the admin | test |
 
 A user with every kind of row that exists today (connections, subaccounts, memberships, a
-staff grant they gave, a pause, Whop events, e-mails) is deleted through the admin's own
+staff grant they gave, a pause, Whop events, e-mails, strategies, traders on their accounts,
+signals with outcomes and orders, and another user's trader following their strategy) is deleted through the admin's own
 confirmation page. Their rows go; records about others survive with the link cleared.
 """
 
@@ -17,7 +18,15 @@ from accounts.models import User
 from billing.models import EmailDelivery, Membership, TradingPause, WhopEvent
 from billing.services import membership_grant, trading_pause
 from tests.billing.whop_fixtures import MembershipFactory, ensure_billing_seed
-from tests.factories import BrokerConnectionFactory, SubaccountFactory, UserFactory
+from tests.factories import (
+    BrokerConnectionFactory,
+    StrategyFactory,
+    SubaccountFactory,
+    TraderAccountFactory,
+    TraderFactory,
+    UserFactory,
+)
+from trading.models import Order, Signal, SignalOutcome, Strategy, Trader
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +35,27 @@ def test_deleting_a_fully_populated_user_from_the_admin_works() -> None:
     ensure_billing_seed()
     doomed = UserFactory.create(is_staff=True)
     other = UserFactory.create()
-    SubaccountFactory.create_batch(2, connection=BrokerConnectionFactory.create(user=doomed))
+    subs = SubaccountFactory.create_batch(2, connection=BrokerConnectionFactory.create(user=doomed))
+    strategy = StrategyFactory.create(user=doomed)
+    account = TraderAccountFactory.create(
+        trader=TraderFactory.create(strategy=strategy), subaccount=subs[0]
+    )
+    follower = TraderFactory.create(strategy=strategy, user=other)  # follows doomed's strategy
+    signal = Signal.objects.create(strategy=strategy, idempotency_key="d23", raw_body="{}")
+    outcome = SignalOutcome.objects.create(
+        signal=signal, trader_account=account, subaccount=subs[0], status="done"
+    )
+    Order.objects.create(
+        subaccount=subs[0],
+        signal=signal,
+        outcome=outcome,
+        cl_ord_id="d23-1",
+        symbol="MNQZ6",
+        side="Buy",
+        qty=1,
+        order_type="Market",
+        role="entry",
+    )
     membership = MembershipFactory.create(user=doomed)
     from billing.models import Plan
 
@@ -46,6 +75,10 @@ def test_deleting_a_fully_populated_user_from_the_admin_works() -> None:
     assert not User.objects.filter(pk=doomed.pk).exists()
     assert not Membership.objects.filter(user_id=doomed.pk).exists()
     assert not TradingPause.objects.filter(user_id=doomed.pk).exists()
+    assert not Strategy.objects.filter(user_id=doomed.pk).exists()
+    assert not Signal.objects.exists() and not SignalOutcome.objects.exists()
+    assert not Order.objects.exists()
+    assert not Trader.objects.filter(pk=follower.pk).exists()  # nothing left to follow
     other_grant.refresh_from_db()
     assert other_grant.granted_by is None  # the grant stands; who gave it is forgotten
     event = WhopEvent.objects.get(whop_id="msg_d")  # the audit trail of Whop stays
