@@ -80,6 +80,14 @@ LABELS: dict[str, str] = {
     "symbol_override": "Symbol override",
 }
 
+# Stored and shown, but nothing acts on them yet: say so instead of failing silently.
+NOT_ACTIVE_YET: dict[str, str] = {
+    "break_even_trigger_ticks": "Saved, not active yet: moving the stop needs the position monitor.",
+    "trailing_trigger_ticks": "Saved, not active yet: trailing needs the position monitor.",
+    "flatten_after_cutoff": "Saved, not active yet: nothing flattens at the cutoff so far.",
+    "max_daily_loss": "Saved, not active yet: realized P&L is not read from fills so far.",
+}
+
 CHOICES: dict[str, list[tuple[str, str]]] = {
     "stop_unit": list(DistanceUnit.choices),
     "on_same_direction": list(SameDirection.choices),
@@ -307,6 +315,8 @@ def settings_form_fields(*, inherited: Mapping[str, str] | None = None) -> dict[
         else:  # a new setting must get a field here (D21): fail loudly
             raise KeyError(f"no form field for setting {name!r}")
         formfield.label = LABELS[name]
+        if name in NOT_ACTIVE_YET:
+            formfield.help_text = NOT_ACTIVE_YET[name]
         if not isinstance(formfield, (forms.ChoiceField, _RowsField)):
             formfield.widget.attrs["placeholder"] = placeholder
         made[name] = formfield

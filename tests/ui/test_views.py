@@ -315,3 +315,13 @@ def test_the_signal_log_shows_own_and_followed_signals_only(
     by_status = member_client.get(reverse("trading:signal_list"), {"status": "rejected"})
     assert f'href="/trading/signals/{followed.pk}/"' not in by_status.content.decode()
     assert member_client.get(reverse("trading:signal_list"), {"status": "nope"}).status_code == 400
+
+
+def test_settings_that_do_nothing_yet_say_so(user: Any) -> None:
+    from trading.forms import NOT_ACTIVE_YET
+
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("trading:strategy_create")).content.decode()
+    for words in NOT_ACTIVE_YET.values():
+        assert words in page
