@@ -515,12 +515,15 @@ def _carry_out(
             broker.cancel_order(order_id=order_id)
         except BrokerRejected:
             pass  # TooLate: it already filled or was cancelled; the position read below tells
+    view: BrokerView | None = None
     if plan.flatten:
         view = _read_broker(broker, account_id=account_id, symbol=symbol)
         if view.net_pos != 0:
             contract_id = broker.contract(name=symbol).id
             broker.flatten(account_id=account_id, contract_id=contract_id)
-            _wait_position(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
+            view = _wait_position(
+                broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0
+            )
     if plan.entry is not None:
         side, qty = plan.entry.side, plan.entry.qty
         _place_once(
@@ -538,13 +541,14 @@ def _carry_out(
                 cl_ord_id=_cl_ord_id(outcome, "entry"),
             ),
         )
-        _wait_position(
+        view = _wait_position(
             broker,
             account_id=account_id,
             symbol=symbol,
             until=lambda pos: pos == plan.target_position,
         )
-    view = _read_broker(broker, account_id=account_id, symbol=symbol)
+    if view is None:  # nothing changed the position: read it once
+        view = _read_broker(broker, account_id=account_id, symbol=symbol)
     if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:
         exits = exits_for(
             rule=plan.exits, net_pos=view.net_pos, net_price=view.net_price, spec=contract.spec
@@ -560,12 +564,13 @@ def _carry_out(
 
 def _wait_position(
     broker: TradovateBroker, *, account_id: int, symbol: str, until: Callable[[int], bool]
-) -> int:
+) -> BrokerView:
+    """Read the broker until ``until(net_pos)`` holds or the wait ends; the last read."""
     deadline = time.monotonic() + FILL_WAIT_SECONDS
     while True:
-        pos = _read_broker(broker, account_id=account_id, symbol=symbol).net_pos
-        if until(pos) or time.monotonic() > deadline:
-            return pos
+        view = _read_broker(broker, account_id=account_id, symbol=symbol)
+        if until(view.net_pos) or time.monotonic() > deadline:
+            return view
         time.sleep(0.05)
 
 
@@ -625,18 +630,6 @@ def _place_exits(
         _place_oco_once(broker, outcome=outcome, number=number, take_profit=take_profit, stop=stop)
 
 
-def _existing(broker: TradovateBroker, subaccount: Subaccount, cl_ord_id: str) -> int | None:
-    """The broker's order id for ``cl_ord_id`` if the broker already has it (crash recovery)."""
-    for order in broker.rest.call("GET", "order/list"):
-        if (
-            isinstance(order, dict)
-            and order.get("clOrdId") == cl_ord_id
-            and order.get("accountId") == subaccount.broker_account_id
-        ):
-            return int(order["id"])
-    return None
-
-
 def _order_row(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
     return Order.objects.get_or_create(
         cl_ord_id=request.cl_ord_id,
@@ -660,7 +653,9 @@ def _place_once(
 ) -> None:
     row, created = _order_row(outcome, request, role)
     if not created and row.state != Order.State.CREATED:
-        known = row.broker_order_id or _existing(broker, outcome.subaccount, request.cl_ord_id)
+        known = row.broker_order_id or broker.order_id_for(
+            account_id=outcome.subaccount.broker_account_id, cl_ord_id=request.cl_ord_id
+        )
         if known is not None:
             if row.broker_order_id is None:
                 row.broker_order_id = known
@@ -692,31 +687,24 @@ def _place_oco_once(
     tp_row, created = _order_row(outcome, take_profit, Order.Role.TAKE_PROFIT)
     stop_row, _ = _order_row(outcome, stop, Order.Role.STOP)
     if not created and tp_row.state != Order.State.CREATED:
-        known = tp_row.broker_order_id or _existing(
-            broker, outcome.subaccount, take_profit.cl_ord_id
+        known = tp_row.broker_order_id or broker.order_id_for(
+            account_id=outcome.subaccount.broker_account_id, cl_ord_id=take_profit.cl_ord_id
         )
         if known is not None:
             return
     for row in (tp_row, stop_row):
         row.transition(Order.State.SUBMITTED)
         row.save()
-    body = TradovateBroker._order_body(take_profit)
-    other = TradovateBroker._order_body(stop)
-    body["other"] = {
-        k: other[k]
-        for k in ("action", "orderType", "stopPrice", "orderQty", "clOrdId")
-        if k in other
-    }
     try:
-        answer = broker.rest.call("POST", "order/placeoco", body=body, order_call=True)
+        placed = broker.place_oco(take_profit, stop)
     except BrokerError as exc:
         if not exc.ambiguous:
             for row in (tp_row, stop_row):
                 row.transition(Order.State.REJECTED, error=str(exc))
                 row.save()
         raise
-    tp_row.broker_order_id = int(answer["orderId"])
-    stop_row.broker_order_id = int(answer["ocoId"])
+    tp_row.broker_order_id = placed.order_id
+    stop_row.broker_order_id = placed.other_order_id
     for row in (tp_row, stop_row):
         row.transition(Order.State.WORKING)
         row.save()

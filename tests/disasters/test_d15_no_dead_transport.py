@@ -73,6 +73,37 @@ def test_every_broker_method_works_against_the_simulator(
     (position,) = [p for p in broker.positions(account_id=1002) if p.net_pos != 0]
     exercised.add("positions")
     assert position.net_pos == 1
+    assert bracket.take_profit_order_id is not None
+    broker.cancel_order(order_id=bracket.take_profit_order_id)  # (its OCO stop stays working)
+    oco = broker.place_oco(
+        OrderRequest(
+            account_id=1002,
+            account_name="DEMO1002",
+            symbol="MNQZ6",
+            side=Side.SELL,
+            qty=1,
+            order_type=OrderType.LIMIT,
+            price=Decimal("18060.00"),
+            cl_ord_id="d15-oco-tp",
+        ),
+        OrderRequest(
+            account_id=1002,
+            account_name="DEMO1002",
+            symbol="MNQZ6",
+            side=Side.SELL,
+            qty=1,
+            order_type=OrderType.STOP,
+            stop_price=Decimal("17940.00"),
+            cl_ord_id="d15-oco-sl",
+        ),
+    )
+    exercised.add("place_oco")
+    linked = {o.order_id: o for o in broker.working_orders(account_id=1002)}
+    assert linked[oco.order_id].oco_id is not None
+    assert linked[oco.order_id].oco_id == linked[oco.other_order_id].oco_id
+    assert broker.order_id_for(account_id=1002, cl_ord_id="d15-oco-tp") == oco.order_id
+    assert broker.order_id_for(account_id=1001, cl_ord_id="d15-oco-tp") is None  # D08
+    exercised.add("order_id_for")
     broker.flatten(account_id=1002, contract_id=contract.id)
     exercised.add("flatten")
     assert all(p.net_pos == 0 for p in broker.positions(account_id=1002))

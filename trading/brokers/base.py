@@ -106,6 +106,14 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
+class PlacedOco:
+    """Two orders linked one-cancels-other: the first (``order_id``) and the other."""
+
+    order_id: int
+    other_order_id: int
+
+
+@dataclass(frozen=True)
 class PlacedBracket:
     entry_order_id: int
     take_profit_order_id: int | None
@@ -197,6 +205,10 @@ class Broker(Protocol):
     def place_order(self, request: OrderRequest) -> PlacedOrder: ...
 
     def place_bracket(self, request: BracketRequest) -> PlacedBracket: ...
+
+    def place_oco(self, first: OrderRequest, other: OrderRequest) -> PlacedOco: ...
+
+    def order_id_for(self, *, account_id: int, cl_ord_id: str) -> int | None: ...
 
     def cancel_order(self, *, order_id: int) -> None: ...
 

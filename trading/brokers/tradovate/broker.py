@@ -16,6 +16,7 @@ from trading.brokers.base import (
     OrderRequest,
     OrderType,
     PlacedBracket,
+    PlacedOco,
     PlacedOrder,
     Side,
     WorkingOrder,
@@ -225,6 +226,34 @@ class TradovateBroker:
             stop_order_id=by_leg.get(request.stop) if request.stop else None,
             cl_ord_id=request.entry.cl_ord_id,
         )
+
+    def place_oco(self, first: OrderRequest, other: OrderRequest) -> PlacedOco:
+        """Two orders of one account and symbol, linked: when one fills the other is cancelled."""
+        endpoint = "order/placeoco"
+        body = self._order_body(first)
+        other_body = self._order_body(other)
+        body["other"] = {
+            k: other_body[k]
+            for k in ("action", "orderType", "price", "stopPrice", "orderQty", "clOrdId")
+            if k in other_body
+        }
+        answer = self.rest.call("POST", endpoint, body=body, order_call=True)
+        return PlacedOco(
+            order_id=_require(answer, "orderId", int, endpoint=endpoint),
+            other_order_id=_require(answer, "ocoId", int, endpoint=endpoint),
+        )
+
+    def order_id_for(self, *, account_id: int, cl_ord_id: str) -> int | None:
+        """The broker's id of the order sent with ``cl_ord_id`` (any status), if it has one."""
+        endpoint = "order/list"
+        for order in _list(self.rest.call("GET", endpoint), endpoint=endpoint):
+            if (
+                isinstance(order, dict)
+                and order.get("clOrdId") == cl_ord_id
+                and order.get("accountId") == account_id
+            ):
+                return int(_require(order, "id", int, endpoint=endpoint))
+        return None
 
     def cancel_order(self, *, order_id: int) -> None:
         self.rest.call(
