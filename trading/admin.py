@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from billing.admin import ReadOnlyAdminMixin
 from trading import control
@@ -80,7 +81,12 @@ class TraderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def disable(self, request: HttpRequest, queryset: QuerySet[Trader]) -> None:
         done = 0
         for trader in queryset.select_related("user"):
-            control.trader_enabled_set(trader=trader, enabled=False)
+            control.trader_enabled_set(
+                trader=trader,
+                enabled=False,
+                reason=f"support switched it off on {timezone.localdate():%Y-%m-%d}; "
+                "contact support before switching it back on.",
+            )
             done += 1
         self.message_user(
             request, f"{done} trader(s) switched off. Open positions were not touched."

@@ -11,6 +11,7 @@ working orders, then flatten every open position, each broker error kept in the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -25,6 +26,8 @@ from accounts.models import BrokerConnection, Subaccount, User
 from billing.services import plan_feature_check, plan_limit_check
 from trading.brokers.base import BrokerError, BrokerPosition, WorkingOrder
 from trading.brokers.services import broker_for
+from trading.brokers.tradovate.broker import TradovateBroker
+from trading.execution import position_lock
 from trading.models import Order, Strategy, Trader, TraderAccount
 from trading.services import Received, signal_receive
 
@@ -142,13 +145,14 @@ def trader_update(*, trader: Trader, strategy: Strategy, fields: dict[str, Any])
     return trader
 
 
-def trader_enabled_set(*, trader: Trader, enabled: bool) -> Trader:
+def trader_enabled_set(*, trader: Trader, enabled: bool, reason: str = "") -> Trader:
     """Switch a trader on or off. Switching on needs a plan with strategies and clears the
-    system's reason for switching it off; open positions are never touched."""
+    reason it was switched off; ``reason`` says why when someone other than the user switches
+    it off (support). Open positions are never touched."""
     if enabled:
         plan_feature_check(user=trader.user, feature="strategies")
     trader.enabled = enabled
-    trader.disabled_reason = ""
+    trader.disabled_reason = "" if enabled else reason[:200]
     trader.save(update_fields=["enabled", "disabled_reason"])
     return trader
 
@@ -289,7 +293,9 @@ def _record_cancelled(subaccount: Subaccount, order_id: int) -> None:
             order.save(update_fields=["state", "updated_at"])
 
 
-def positions_close_all(*, subaccounts: Sequence[Subaccount]) -> list[AccountCloseResult]:
+def positions_close_all(
+    *, subaccounts: Sequence[Subaccount], lock_timeout: float = 30.0
+) -> list[AccountCloseResult]:
     """Close everything on each account: cancel every working order, then flatten every open
     position, as read from the broker at this moment.
 
@@ -313,35 +319,13 @@ def positions_close_all(*, subaccounts: Sequence[Subaccount]) -> list[AccountClo
                 flattened: list[BrokerPosition] = []
                 errors: list[str] = []
                 try:
-                    orders = broker.working_orders(account_id=sub.broker_account_id)
-                    positions = broker.positions(account_id=sub.broker_account_id)
+                    with contextlib.ExitStack() as locks:
+                        orders, positions = _read_locked(broker, sub, locks, lock_timeout)
+                        _close_account(broker, sub, orders, positions, cancelled, flattened, errors)
                 except BrokerError as exc:
-                    results[sub.pk] = AccountCloseResult(
-                        subaccount=sub, errors=(f"Reading the account: {_broker_words(exc)}",)
-                    )
-                    continue
-                for order in orders:
-                    try:
-                        broker.cancel_order(order_id=order.order_id)
-                    except BrokerError as exc:
-                        errors.append(
-                            f"Cancelling order {order.order_id} ({order.symbol}): "
-                            f"{_broker_words(exc)}"
-                        )
-                    else:
-                        cancelled.append(order)
-                        _record_cancelled(sub, order.order_id)
-                for position in positions:
-                    if position.net_pos == 0:
-                        continue
-                    try:
-                        broker.flatten(
-                            account_id=sub.broker_account_id, contract_id=position.contract_id
-                        )
-                    except BrokerError as exc:
-                        errors.append(f"Flattening {position.symbol}: {_broker_words(exc)}")
-                    else:
-                        flattened.append(position)
+                    errors.append(f"Reading the account: {_broker_words(exc)}")
+                except TimeoutError as exc:
+                    errors.append(f"{exc}; nothing was closed on it, try again in a moment.")
                 results[sub.pk] = AccountCloseResult(
                     subaccount=sub,
                     cancelled=tuple(cancelled),
@@ -351,6 +335,53 @@ def positions_close_all(*, subaccounts: Sequence[Subaccount]) -> list[AccountClo
         finally:
             broker.rest.close()
     return [results[sub.pk] for sub in subaccounts]
+
+
+def _read_locked(
+    broker: TradovateBroker, sub: Subaccount, locks: contextlib.ExitStack, timeout: float
+) -> tuple[list[WorkingOrder], list[BrokerPosition]]:
+    """Read the account, take the position lock of every symbol it has something open on (one
+    writer per position: a signal executing on that symbol finishes first), then read again, so
+    what is closed is what is there once nobody else is writing."""
+    orders = broker.working_orders(account_id=sub.broker_account_id)
+    positions = broker.positions(account_id=sub.broker_account_id)
+    symbols = sorted({o.symbol for o in orders} | {p.symbol for p in positions if p.net_pos != 0})
+    for symbol in symbols:
+        locks.enter_context(position_lock(subaccount=sub, symbol=symbol, timeout=timeout))
+    if symbols:
+        orders = broker.working_orders(account_id=sub.broker_account_id)
+        positions = broker.positions(account_id=sub.broker_account_id)
+    return orders, positions
+
+
+def _close_account(
+    broker: TradovateBroker,
+    sub: Subaccount,
+    orders: list[WorkingOrder],
+    positions: list[BrokerPosition],
+    cancelled: list[WorkingOrder],
+    flattened: list[BrokerPosition],
+    errors: list[str],
+) -> None:
+    for order in orders:
+        try:
+            broker.cancel_order(order_id=order.order_id)
+        except BrokerError as exc:
+            errors.append(
+                f"Cancelling order {order.order_id} ({order.symbol}): {_broker_words(exc)}"
+            )
+        else:
+            cancelled.append(order)
+            _record_cancelled(sub, order.order_id)
+    for position in positions:
+        if position.net_pos == 0:
+            continue
+        try:
+            broker.flatten(account_id=sub.broker_account_id, contract_id=position.contract_id)
+        except BrokerError as exc:
+            errors.append(f"Flattening {position.symbol}: {_broker_words(exc)}")
+        else:
+            flattened.append(position)
 
 
 def trader_subaccounts(*, trader: Trader) -> list[Subaccount]:

@@ -57,6 +57,7 @@ from trading.engine import (
 )
 from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
 from trading.settings_resolution import (
+    OFF,
     AlertOverrides,
     BreakEven,
     DistanceUnit,
@@ -122,14 +123,15 @@ def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
         trailing = Trailing(
             trigger_ticks=obj.trailing_trigger_ticks, step_ticks=obj.trailing_step_ticks
         )
+    off = set(obj.switched_off) if isinstance(obj, Trader) else set()
     return SettingsLayer(
-        break_even=break_even,
-        trailing=trailing,
+        break_even=OFF if "break_even" in off else break_even,
+        trailing=OFF if "trailing" in off else trailing,
         entry_size=obj.entry_size,
         add_size=obj.add_size,
         use_alert_quantity=obj.use_alert_quantity,
         take_profits=take_profits,
-        stop=stop,
+        stop=OFF if "stop" in off else stop,
         on_same_direction=SameDirection(obj.on_same_direction) if obj.on_same_direction else None,
         on_opposite_direction=(
             OppositeDirection(obj.on_opposite_direction) if obj.on_opposite_direction else None
@@ -139,9 +141,9 @@ def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
         if obj.direction_filter
         else None,
         time_windows=windows,
-        cooldown_seconds=obj.cooldown_seconds,
-        max_signals_per_day=obj.max_signals_per_day,
-        max_daily_loss=obj.max_daily_loss,
+        cooldown_seconds=OFF if "cooldown_seconds" in off else obj.cooldown_seconds,
+        max_signals_per_day=OFF if "max_signals_per_day" in off else obj.max_signals_per_day,
+        max_daily_loss=OFF if "max_daily_loss" in off else obj.max_daily_loss,
     )
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Subaccount, User
 from trading.models import (
+    SWITCHABLE_OFF,
     DirectionFilter,
     DistanceUnit,
     OppositeDirection,
@@ -454,11 +455,31 @@ class StrategyForm(_SettingsForm):
 
 
 class TraderForm(_SettingsForm):
-    head_fields = ("name", "enabled")
+    head_fields = ("name", "enabled", "switched_off")
 
     name = forms.CharField(max_length=100)
     strategy = StrategyChoiceField(queryset=Strategy.objects.none(), empty_label=None)
     enabled = forms.BooleanField(required=False, initial=True, label="Trader on")
+    switched_off = forms.MultipleChoiceField(
+        choices=[(name, label) for name, (label, _) in SWITCHABLE_OFF.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Switched off for this trader",
+        help_text="Overrides the strategy: e.g. the strategy has a stop, this trader trades "
+        "without one. Leave the setting's own fields empty.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for name in cleaned.get("switched_off") or ():
+            label, fields = SWITCHABLE_OFF[name]
+            if any(cleaned.get(f) is not None for f in fields):
+                self.add_error(
+                    "switched_off",
+                    f"{label} is switched off and also given a value: clear the value, "
+                    "or untick it here.",
+                )
+        return cleaned
 
     def __init__(self, data: Any = None, *, user: User, strategies: Any, **kwargs: Any) -> None:
         instance = kwargs.get("instance")

@@ -146,6 +146,18 @@ class Strategy(SettingsFields):
         return self.name
 
 
+# Settings a trader can switch off where its strategy sets them (None inherits, so "off" needs
+# its own word): name -> (label, the model fields it covers).
+SWITCHABLE_OFF: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stop": ("Stop", ("stop_distance", "stop_unit")),
+    "break_even": ("Break-even", ("break_even_trigger_ticks", "break_even_offset_ticks")),
+    "trailing": ("Trailing stop", ("trailing_trigger_ticks", "trailing_step_ticks")),
+    "cooldown_seconds": ("Cooldown", ("cooldown_seconds",)),
+    "max_signals_per_day": ("Max signals per day", ("max_signals_per_day",)),
+    "max_daily_loss": ("Max daily loss", ("max_daily_loss",)),
+}
+
+
 class Trader(SettingsFields):
     """One user's use of a strategy on their accounts, with overrides (None = inherit)."""
 
@@ -157,6 +169,8 @@ class Trader(SettingsFields):
     enabled = models.BooleanField(default=True)
     # Why it was switched off by the system (membership lost, ...); empty when the user did it.
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    # Names from SWITCHABLE_OFF this trader switches off, overriding the strategy's value.
+    switched_off = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

@@ -32,7 +32,15 @@ from trading.forms import (
     TraderForm,
     setting_words,
 )
-from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.models import (
+    SWITCHABLE_OFF,
+    Order,
+    Signal,
+    SignalOutcome,
+    Strategy,
+    Trader,
+    TraderAccount,
+)
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -230,10 +238,15 @@ def _render_trader(
     )
     form = account_form or TraderAccountForm(subaccounts=free)
     strategy = trader.strategy
+    off = {f for name in trader.switched_off for f in SWITCHABLE_OFF[name][1]}
     rows = [
         (
             name,
-            setting_words(name, getattr(trader, name)) if getattr(trader, name) is not None else "",
+            "off (switched off for this trader)"
+            if name in off
+            else setting_words(name, getattr(trader, name))
+            if getattr(trader, name) is not None
+            else "",
             setting_words(name, getattr(strategy, name)),
         )
         for name in SETTING_NAMES

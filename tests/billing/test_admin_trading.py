@@ -139,6 +139,7 @@ def test_support_disables_a_trader(support: Client, failed_outcome: SignalOutcom
     assert response.status_code == 302
     trader.refresh_from_db()
     assert trader.enabled is False
+    assert trader.disabled_reason.startswith("support switched it off on ")
 
 
 def test_the_health_panel_shows_failed_signals_of_the_last_hour(
