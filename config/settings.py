@@ -132,6 +132,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": "default"},
     },
+    # Traders with flatten_after_cutoff: a CLOSE when their trading window ends.
+    "flatten-after-cutoff": {
+        "task": "trading.flatten_after_cutoff",
+        "schedule": 30.0,
+        "options": {"queue": "default"},
+    },
     "billing-membership-sync": {
         "task": "billing.membership_sync",
         "schedule": env.float("WHOP_SYNC_INTERVAL_SECONDS", default=900.0),

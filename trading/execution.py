@@ -215,13 +215,16 @@ def position_lock(*, subaccount: Subaccount, symbol: str, timeout: float = 30.0)
 
 
 def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
+    accounts = TraderAccount.objects.filter(
+        trader__strategy=signal.strategy,
+        trader__enabled=True,
+        enabled=True,
+        subaccount__active=True,
+    )
+    if signal.for_trader_id is not None:
+        accounts = accounts.filter(trader_id=signal.for_trader_id)
     return list(
-        TraderAccount.objects.filter(
-            trader__strategy=signal.strategy,
-            trader__enabled=True,
-            enabled=True,
-            subaccount__active=True,
-        ).select_related("trader__strategy", "trader__user", "subaccount__connection")
+        accounts.select_related("trader__strategy", "trader__user", "subaccount__connection")
     )
 
 
@@ -403,7 +406,28 @@ def _view_from_snapshot(data: dict[str, Any]) -> BrokerView:
     )
 
 
-def _filters(outcome: SignalOutcome, *, tz: str) -> FilterState:
+def _realized_loss_today(
+    broker: TradovateBroker, *, outcome: SignalOutcome, settings: EffectiveSettings, action: str
+) -> Decimal:
+    """Today's realized loss of the account, from the broker, when ``max_daily_loss`` could
+    block this signal (entries and adds; a close is never blocked, so nothing is read). Kept in
+    the outcome's snapshot so a resumed signal decides as the first run did. Cannot be read ->
+    safety block: an unverifiable limit never lets an entry through."""
+    if settings.max_daily_loss is None or action == Action.CLOSE:
+        return Decimal(0)
+    snapshot = outcome.broker_snapshot or {}
+    if "realized_loss_today" in snapshot:
+        return Decimal(snapshot["realized_loss_today"])
+    account_id = outcome.subaccount.broker_account_id
+    try:
+        pnl = broker.day_pnl(account_id=account_id)
+    except BrokerError as exc:
+        raise SafetyBlock(f"cannot read today's P&L for max_daily_loss: {exc}") from exc
+    outcome.broker_snapshot = {**snapshot, "realized_loss_today": str(pnl.realized_loss)}
+    return pnl.realized_loss
+
+
+def _filters(outcome: SignalOutcome, *, tz: str, realized_loss: Decimal) -> FilterState:
     zone = ZoneInfo(tz)
     start_of_day = (
         timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -417,7 +441,7 @@ def _filters(outcome: SignalOutcome, *, tz: str) -> FilterState:
     return FilterState(
         entries_today=entries.filter(decided_at__gte=start_of_day).count(),
         last_entry_at=last,
-        realized_loss_today=Decimal(0),
+        realized_loss_today=realized_loss,
     )
 
 
@@ -464,7 +488,13 @@ def _execute_locked(
             ),
             settings=settings,
             broker=view,
-            filters=_filters(outcome, tz=settings.time_zone),
+            filters=_filters(
+                outcome,
+                tz=settings.time_zone,
+                realized_loss=_realized_loss_today(
+                    broker, outcome=outcome, settings=settings, action=alert.action
+                ),
+            ),
             spec=contract.spec,
         )
         outcome.decision = plan.decision.value

@@ -85,8 +85,16 @@ LABELS: dict[str, str] = {
 NOT_ACTIVE_YET: dict[str, str] = {
     "break_even_trigger_ticks": "Saved, not active yet: moving the stop needs the position monitor.",
     "trailing_trigger_ticks": "Saved, not active yet: trailing needs the position monitor.",
-    "flatten_after_cutoff": "Saved, not active yet: nothing flattens at the cutoff so far.",
-    "max_daily_loss": "Saved, not active yet: realized P&L is not read from fills so far.",
+}
+
+# What a setting acts on, where its label cannot say it.
+HELP: dict[str, str] = {
+    "flatten_after_cutoff": "When a trading window ends, close this trader's open positions "
+    "(within 30 s; a cutoff missed by more than 30 minutes is not acted on late). Needs time "
+    "windows.",
+    "max_daily_loss": "Blocks entries and adds once the account's realized loss today, as "
+    "Tradovate reports it (every strategy on that account), reaches this amount. Exits are "
+    "never blocked.",
 }
 
 CHOICES: dict[str, list[tuple[str, str]]] = {
@@ -316,8 +324,8 @@ def settings_form_fields(*, inherited: Mapping[str, str] | None = None) -> dict[
         else:  # a new setting must get a field here (D21): fail loudly
             raise KeyError(f"no form field for setting {name!r}")
         formfield.label = LABELS[name]
-        if name in NOT_ACTIVE_YET:
-            formfield.help_text = NOT_ACTIVE_YET[name]
+        if name in NOT_ACTIVE_YET or name in HELP:
+            formfield.help_text = NOT_ACTIVE_YET.get(name) or HELP[name]
         if not isinstance(formfield, (forms.ChoiceField, _RowsField)):
             formfield.widget.attrs["placeholder"] = placeholder
         made[name] = formfield

@@ -232,6 +232,11 @@ class Signal(models.Model):
     TENANT_PATH: ClassVar[str] = "strategy__user"
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="signals")
+    # Set on a signal Bracketeer makes for one trader only (flatten after the cutoff): it runs
+    # on that trader's accounts, not on every follower of the strategy.
+    for_trader = models.ForeignKey(
+        "Trader", on_delete=models.CASCADE, null=True, blank=True, related_name="own_signals"
+    )
     idempotency_key = models.CharField(max_length=128, unique=True)
     raw_body = models.TextField()
     content_type = models.CharField(max_length=100, blank=True, default="")

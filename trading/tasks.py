@@ -25,3 +25,12 @@ def resume_stale_signals() -> int:
     from trading.execution import signals_resume_stale
 
     return len(signals_resume_stale())
+
+
+@app.task(name="trading.flatten_after_cutoff", max_retries=0)
+def flatten_after_cutoff() -> int:
+    """Beat, every 30 s: a CLOSE for each trader whose trading window just ended (with
+    flatten_after_cutoff on), executed on queue ``signals`` like any signal."""
+    from trading.cutoff import cutoff_signals_create
+
+    return len(cutoff_signals_create())

@@ -358,8 +358,11 @@ def trader_account_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 def signals_visible(*, user: User) -> QuerySet[Signal]:
     """Signals of the user's strategies, and signals that reached the user's trader accounts."""
+    own_strategy = Q(strategy__user=user) & (
+        Q(for_trader__isnull=True) | Q(for_trader__user=user)
+    )  # a subscriber's cutoff signal is theirs, not the strategy vendor's
     return Signal.objects.filter(
-        Q(strategy__user=user) | Q(outcomes__trader_account__trader__user=user)
+        own_strategy | Q(outcomes__trader_account__trader__user=user)
     ).distinct()
 
 

@@ -108,6 +108,8 @@ def test_every_broker_method_works_against_the_simulator(
     exercised.add("flatten")
     assert all(p.net_pos == 0 for p in broker.positions(account_id=1002))
     assert broker.working_orders(account_id=1002) == []
+    assert broker.day_pnl(account_id=1002).account_id == 1002
+    exercised.add("day_pnl")
 
     protocol = {
         name

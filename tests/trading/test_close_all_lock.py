@@ -49,12 +49,14 @@ def test_close_all_waits_for_the_position_lock_then_closes(
     holder.start()
     assert held.wait(5)
     results: list[Any] = []
-    closer = threading.Thread(
-        target=lambda: (
-            results.extend(positions_close_all(subaccounts=[ui_account.subaccount])),
-            connection.close(),
-        )
-    )
+
+    def close_all() -> None:
+        try:
+            results.extend(positions_close_all(subaccounts=[ui_account.subaccount]))
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=close_all)
     closer.start()
     time.sleep(0.8)
     assert closer.is_alive(), "close-all went ahead while another writer held the position"

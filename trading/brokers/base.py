@@ -43,6 +43,20 @@ class BrokerAccount:
 
 
 @dataclass(frozen=True)
+class DayPnL:
+    """One account's profit and loss of the trading day, as the broker reports it."""
+
+    account_id: int
+    realized: Decimal
+    open: Decimal | None
+
+    @property
+    def realized_loss(self) -> Decimal:
+        """Today's realized loss as a positive number (0 when the day is in profit)."""
+        return max(Decimal(0), -self.realized)
+
+
+@dataclass(frozen=True)
 class BrokerPosition:
     account_id: int
     contract_id: int
@@ -201,6 +215,8 @@ class Broker(Protocol):
     def positions(self, *, account_id: int | None = None) -> list[BrokerPosition]: ...
 
     def working_orders(self, *, account_id: int | None = None) -> list[WorkingOrder]: ...
+
+    def day_pnl(self, *, account_id: int) -> DayPnL: ...
 
     def place_order(self, request: OrderRequest) -> PlacedOrder: ...
 

@@ -13,6 +13,7 @@ from trading.brokers.base import (
     BrokerError,
     BrokerPosition,
     ContractInfo,
+    DayPnL,
     OrderRequest,
     OrderType,
     PlacedBracket,
@@ -24,7 +25,7 @@ from trading.brokers.base import (
 from trading.brokers.tradovate.rest import TradovateREST, wire_price
 
 
-def _require(entity: Any, key: str, kind: type, *, endpoint: str) -> Any:
+def _require(entity: Any, key: str, kind: type | tuple[type, ...], *, endpoint: str) -> Any:
     if not isinstance(entity, dict):
         raise BrokerError(
             f"Tradovate's answer to {endpoint} has an item that is not an object: "
@@ -141,6 +142,16 @@ class TradovateBroker:
                 )
             )
         return result
+
+    def day_pnl(self, *, account_id: int) -> DayPnL:
+        """Today's realized (and open) P&L of one account, from its cash balance snapshot."""
+        endpoint = "cashBalance/getcashbalancesnapshot"
+        answer = self.rest.call("POST", endpoint, body={"accountId": account_id})
+        realized = _decimal(_require(answer, "realizedPnL", (int, Decimal), endpoint=endpoint))
+        assert realized is not None
+        return DayPnL(
+            account_id=account_id, realized=realized, open=_decimal(answer.get("openPnL"))
+        )
 
     def contract(self, *, name: str) -> ContractInfo:
         endpoint = "contract/find"
