@@ -354,17 +354,25 @@ def _finish(
     outcome.save()
 
 
-def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+def _read_account(
+    broker: TradovateBroker, *, account_id: int, symbol: str
+) -> tuple[BrokerView, int]:
+    """The broker's view of ``symbol`` on the account, and how many orders are working on the
+    whole account (for the Z6 cap), from one read of each list."""
     try:
         positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
-        working = tuple(
-            o for o in broker.working_orders(account_id=account_id) if o.symbol == symbol
-        )
+        account_orders = broker.working_orders(account_id=account_id)
     except BrokerError as exc:
         raise SafetyBlock(str(exc)) from exc
+    working = tuple(o for o in account_orders if o.symbol == symbol)
     net_pos = sum(p.net_pos for p in positions)
     net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
-    return BrokerView(net_pos=net_pos, net_price=net_price, working_orders=working, last_price=None)
+    view = BrokerView(net_pos=net_pos, net_price=net_price, working_orders=working, last_price=None)
+    return view, len(account_orders)
+
+
+def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+    return _read_account(broker, account_id=account_id, symbol=symbol)[0]
 
 
 def _snapshot(view: BrokerView) -> dict[str, Any]:
@@ -467,11 +475,12 @@ def _execute_locked(
     except BrokerError as exc:
         raise SafetyBlock(f"cannot log in to {subaccount.connection.label}: {exc}") from exc
     try:
+        account_working: int | None = None  # read again before an entry when resuming
         if resuming:
             assert outcome.broker_snapshot is not None
             view = _view_from_snapshot(outcome.broker_snapshot)
         else:
-            view = _read_broker(
+            view, account_working = _read_account(
                 broker, account_id=subaccount.broker_account_id, symbol=contract.tradovate_name
             )
             outcome.broker_snapshot = _snapshot(view)
@@ -502,10 +511,9 @@ def _execute_locked(
         outcome.decided_at = outcome.decided_at or timezone.now()
         outcome.plan = _plan_json(plan)
         outcome.save()
-        if (
-            plan.entry is not None
-            and _working_count(broker, subaccount) >= django_settings.WORKING_ORDERS_CAP
-        ):
+        if plan.entry is not None and account_working is None:
+            account_working = _working_count(broker, subaccount)
+        if plan.entry is not None and (account_working or 0) >= django_settings.WORKING_ORDERS_CAP:
             raise SafetyBlock(
                 f"{subaccount.name} already has {django_settings.WORKING_ORDERS_CAP} or more "
                 "working orders (Z6 cap); cancel stale orders first"

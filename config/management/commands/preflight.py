@@ -10,11 +10,10 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
-from django.db.utils import OperationalError
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
@@ -40,8 +39,17 @@ def database_problem() -> str | None:
     db = settings.DATABASES["default"]
     where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
     try:
-        connection.ensure_connection()
-    except OperationalError as exc:
+        # Directly, not through the pool: the pool turns every cause into "couldn't get a
+        # connection after 10 s", and a missing database must be named as such.
+        psycopg.connect(
+            dbname=db["NAME"],
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            connect_timeout=5,
+        ).close()
+    except psycopg.OperationalError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "does not exist" in detail:
             return (
@@ -53,8 +61,6 @@ def database_problem() -> str | None:
             f"PostgreSQL at {where} is not answering ({detail}). Start it: {START_POSTGRES}  "
             "or point DATABASE_URL at a running server."
         )
-    finally:
-        connection.close()
     return None
 
 

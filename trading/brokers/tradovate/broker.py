@@ -60,12 +60,16 @@ def _decimal(value: Any) -> Decimal | None:
     return None
 
 
+_CONTRACT_NAMES: dict[str, dict[int, str]] = {}
+
+
 class TradovateBroker:
     """Implements ``trading.brokers.base.Broker`` for one Tradovate (or simulator) login."""
 
     def __init__(self, rest: TradovateREST) -> None:
         self.rest = rest
-        self._contract_names: dict[int, str] = {}
+        # Contract ids and names never change: one cache per process and server, not per call.
+        self._contract_names = _CONTRACT_NAMES.setdefault(rest.rest_url, {})
 
     # --- reads --------------------------------------------------------------------------------
 
