@@ -90,7 +90,6 @@ def _configure() -> None:
         task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
         task_soft_time_limit=max(1, settings.CELERY_TASK_TIME_LIMIT - 30),
         task_ignore_result=True,
-        result_expires=3600,
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
@@ -99,9 +98,6 @@ def _configure() -> None:
             "socket_timeout": 5,
             "socket_connect_timeout": 5,
             "global_keyprefix": f"{settings.REDIS_KEY_PREFIX}:celery:",
-        },
-        result_backend_transport_options={
-            "global_keyprefix": f"{settings.REDIS_KEY_PREFIX}:celery:"
         },
         beat_scheduler="config.celery:HeartbeatScheduler",
         beat_max_loop_interval=HEARTBEAT_INTERVAL_SECONDS,
@@ -182,7 +178,11 @@ class HeartbeatScheduler(Scheduler):
         return float(super().tick(*args, **kwargs))
 
 
-@app.task(name="bracketeer.ping", ignore_result=False, acks_late=False)
+@app.task(name="bracketeer.ping", acks_late=False)
 def ping(value: str = "pong") -> str:
-    """Round-trip probe used by health tooling and tests."""
+    """Round-trip probe: the worker writes ``value`` to Redis under ``ping:<value>`` (one minute)
+    for whoever sent it to read back (there is no result backend)."""
+    from config.redis import redis_client, redis_key
+
+    redis_client().set(redis_key("ping", value), value, ex=60)
     return value

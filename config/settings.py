@@ -113,7 +113,10 @@ CHANNEL_LAYERS = {
 
 # --- celery (see config/celery.py for the reasoning behind each choice) -----------------------
 CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# No result backend: every task records what it did in PostgreSQL, nothing waits on a result.
+# (A backend cost each web request ~1 ms of CPU: Celery builds one per thread, and Django's ASGI
+# handler runs every request on a fresh thread.)
+CELERY_RESULT_BACKEND = None
 # Redis re-delivers an unacknowledged message after this many seconds. It must exceed the
 # longest task run (CELERY_TASK_TIME_LIMIT) plus the longest retry countdown we use (300 s).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)

@@ -238,14 +238,22 @@ def signal_execute(*, signal_id: int) -> Signal:
             status=Signal.Status.EXECUTING, started_at=timezone.now()
         )
     accounts = signal_accounts(signal=signal)
-    outcome_ids = []
-    for account in accounts:
-        outcome, _ = SignalOutcome.objects.get_or_create(
-            signal=signal,
-            trader_account=account,
-            defaults={"subaccount": account.subaccount, "symbol": signal.symbol},
-        )
-        outcome_ids.append(outcome.pk)
+    # One outcome per account, made in three queries whatever the number of accounts (a rerun
+    # keeps the outcomes it already has: unique per signal and account).
+    SignalOutcome.objects.bulk_create(
+        [
+            SignalOutcome(
+                signal=signal, trader_account=a, subaccount=a.subaccount, symbol=signal.symbol
+            )
+            for a in accounts
+        ],
+        ignore_conflicts=True,
+    )
+    outcome_ids = list(
+        SignalOutcome.objects.filter(signal=signal, trader_account__in=accounts)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
     if not outcome_ids:
         # D22: "no enabled accounts" is a visible outcome, never silence.
         Signal.objects.filter(pk=signal.pk).update(
@@ -273,6 +281,13 @@ def _in_thread(function: Callable[..., None]) -> Callable[[int], None]:
     return run
 
 
+_OUTCOME_COLUMNS = [
+    f.attname
+    for f in SignalOutcome._meta.concrete_fields
+    if not f.is_relation and not f.primary_key
+]
+
+
 def outcome_execute(*, outcome_id: int) -> None:
     """One signal on one trader account. Records everything on the outcome; never raises for
     a broker failure."""
@@ -297,7 +312,9 @@ def outcome_execute(*, outcome_id: int) -> None:
         outcome.save(update_fields=["symbol"])
     try:
         with position_lock(subaccount=outcome.subaccount, symbol=contract.tradovate_name):
-            outcome.refresh_from_db()
+            # Another worker may have finished it meanwhile. Only the outcome's own columns are
+            # re-read: refreshing everything would drop the loaded relations (7 more queries).
+            outcome.refresh_from_db(fields=_OUTCOME_COLUMNS)
             if outcome.status != SignalOutcome.Status.PENDING:
                 return
             _execute_locked(outcome=outcome, alert=alert, contract=contract)
@@ -435,8 +452,13 @@ def _realized_loss_today(
     return pnl.realized_loss
 
 
-def _filters(outcome: SignalOutcome, *, tz: str, realized_loss: Decimal) -> FilterState:
-    zone = ZoneInfo(tz)
+def _filters(
+    outcome: SignalOutcome, *, settings: EffectiveSettings, realized_loss: Decimal
+) -> FilterState:
+    """What the filters need from our records; read only when a filter that uses it is set."""
+    if settings.cooldown_seconds is None and settings.max_signals_per_day is None:
+        return FilterState(entries_today=0, last_entry_at=None, realized_loss_today=realized_loss)
+    zone = ZoneInfo(settings.time_zone)
     start_of_day = (
         timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     )
@@ -499,7 +521,7 @@ def _execute_locked(
             broker=view,
             filters=_filters(
                 outcome,
-                tz=settings.time_zone,
+                settings=settings,
                 realized_loss=_realized_loss_today(
                     broker, outcome=outcome, settings=settings, action=alert.action
                 ),

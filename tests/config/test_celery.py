@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from config.celery import QUEUES, app, ping
-from config.redis import redis_client
+from config.redis import redis_client, redis_key
 from tests.processes import running, wait_for, worker_cmd
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,8 +17,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_task_round_trips_through_a_real_worker() -> None:
     with running(worker_cmd(), log_name="worker"):
         token = uuid.uuid4().hex
-        result = ping.apply_async(args=(token,), queue="default")
-        assert result.get(timeout=30) == token
+        ping.apply_async(args=(token,), queue="default")
+        client = redis_client()
+        wait_for(lambda: client.get(redis_key("ping", token)) is not None, timeout=30, what="ping")
+        assert client.get(redis_key("ping", token)) == token.encode()
 
 
 def test_configuration_is_json_only_with_bounded_retries_and_late_acks() -> None:
