@@ -1,5 +1,8 @@
 """``/healthz``: database, Redis and each required process heartbeat, with ages (D30).
 
+The required processes are ``settings.HEALTH_REQUIRED_HEARTBEATS``: worker, beat and streams
+(``manage.py run_streams``, the position monitor) by default.
+
 200 when every part is healthy; 503 with ``failing`` naming each part that is not.
 """
 

@@ -228,8 +228,10 @@ SIGNAL_ACCOUNT_CONCURRENCY = env.int("SIGNAL_ACCOUNT_CONCURRENCY", default=16)
 # --- health -----------------------------------------------------------------------------------
 # A heartbeat older than this many seconds counts as dead. Each component beats every ~10 s.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60)
-# The processes /healthz requires (streams joins when the broker stream process exists).
-HEALTH_REQUIRED_HEARTBEATS = env.list("HEALTH_REQUIRED_HEARTBEATS", default=["worker", "beat"])
+# The processes /healthz requires (each writes a heartbeat: config/heartbeat.py).
+HEALTH_REQUIRED_HEARTBEATS = env.list(
+    "HEALTH_REQUIRED_HEARTBEATS", default=["worker", "beat", "streams"]
+)
 
 # --- DRF --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

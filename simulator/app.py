@@ -1,4 +1,5 @@
-"""The simulator's Starlette app: Tradovate REST + WebSocket, and the ``/_sim`` control API."""
+"""The simulator's Starlette app: Tradovate REST + WebSockets (user and market data), and the
+``/_sim`` control API."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +24,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from simulator.engine import JSON, Event, NotFound, failure, number, to_decimal
+from simulator.engine import JSON, Event, NotFound, failure, iso, number, to_decimal
 from simulator.state import ORDER_ENDPOINTS, Exchange, FaultError, Ticket, User
 
 log = logging.getLogger("simulator")
@@ -191,6 +193,20 @@ def _engine_call(name: str) -> Handler:
     return handler
 
 
+def md_quote_contract(ex: Exchange, user: User | None, query: dict[str, str], body: Any) -> Any:
+    """``md/subscribeQuote`` / ``md/unsubscribeQuote``: the contract named (or numbered) by
+    ``symbol``; the socket's subscription is changed by the caller."""
+    symbol = _body(body).get("symbol")
+    contract = None
+    if isinstance(symbol, str):
+        contract = ex.engine.contract(symbol)
+    elif isinstance(symbol, int) and not isinstance(symbol, bool):
+        contract = ex.engine.contract_by_id(symbol)
+    if contract is None:
+        raise NotFound(f"Unknown symbol {symbol!r}: no such contract")
+    return {"contractId": contract.id}
+
+
 PUBLIC = {"auth/accesstokenrequest"}
 HANDLERS: dict[str, Handler] = {
     "auth/accesstokenrequest": auth_request,
@@ -215,6 +231,12 @@ HANDLERS: dict[str, Handler] = {
     "order/liquidateposition": _engine_call("liquidate"),
     "cashbalance/getcashbalancesnapshot": cash_snapshot,
 }
+# The market-data host serves these (and ``authorize``) only.
+MD_SUBSCRIBE = "md/subscribequote"
+MD_HANDLERS: dict[str, Handler] = {
+    MD_SUBSCRIBE: md_quote_contract,
+    "md/unsubscribequote": md_quote_contract,
+}
 
 
 # --- WebSocket connections --------------------------------------------------------------------
@@ -236,7 +258,9 @@ class Connection:
     authorized_at: float = 0.0
     connecting: bool = True
     closing: bool = False
+    market_data: bool = False  # a socket of the market-data host (/md/v1/websocket)
     accounts: set[int] = field(default_factory=set)
+    quotes: dict[int, Decimal | None] = field(default_factory=dict)  # contract -> price sent
     last_client_frame: float = field(default_factory=time.monotonic)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -272,16 +296,41 @@ class Simulator:
     # --- events ----------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Push the engine's pending entity changes to the sockets subscribed to them."""
+        """Push the engine's pending entity changes to the sockets subscribed to them, and a
+        quote of every subscribed contract whose price moved since that socket's last one."""
         events = self.exchange.engine.drain_events()
-        if not events:
-            return
         for conn in self.connections:
-            if not conn.accounts or conn.closing:
+            if conn.closing:
                 continue
             mine: list[Event] = [e for e in events if e.account_id in conn.accounts]
             if mine:
                 conn.send("a" + dumps([{"e": "props", "d": e.as_json()} for e in mine]))
+            self._push_quotes(conn)
+
+    def _push_quotes(self, conn: Connection) -> None:
+        engine = self.exchange.engine
+        quotes: list[JSON] = []
+        for contract_id, sent in conn.quotes.items():
+            contract = engine.contract_by_id(contract_id)
+            if contract is None:
+                continue
+            price = engine.price(contract)
+            if price == sent:
+                continue
+            conn.quotes[contract_id] = price
+            quotes.append(
+                {
+                    "timestamp": iso(self.exchange.clock()),
+                    "contractId": contract_id,
+                    "entries": {
+                        "Trade": {"price": number(price), "size": 1},
+                        "Bid": {"price": number(max(price - contract.tick, Decimal(0))), "size": 1},
+                        "Offer": {"price": number(price + contract.tick), "size": 1},
+                    },
+                }
+            )
+        if quotes:
+            conn.send("a" + dumps([{"e": "md", "d": {"quotes": quotes}}]))
 
     # --- the request pipeline shared by REST and WebSocket -------------------------------
 
@@ -293,6 +342,7 @@ class Simulator:
         *,
         token: str | None,
         ws_user: User | None = None,
+        handlers: Mapping[str, Handler] = HANDLERS,
     ) -> tuple[int, Any]:
         ex = self.exchange
         counters = ex.counters
@@ -311,7 +361,7 @@ class Simulator:
         broken = faults.take("http_5xx", endpoint)
         if broken is not None:
             return int(broken["status"]), {"errorText": "Simulated server error"}
-        handler = HANDLERS.get(endpoint)
+        handler = handlers.get(endpoint)
         if handler is None:
             return 404, {"errorText": f"Unknown endpoint {endpoint}"}
         user = ws_user
@@ -322,7 +372,7 @@ class Simulator:
         ticket_answer = self._penalty(endpoint, body)
         if ticket_answer is not None:
             return 200, ticket_answer
-        if endpoint in ORDER_ENDPOINTS:
+        if endpoint in ORDER_ENDPOINTS or faults.names("reject_orders", endpoint):
             rejection = faults.take("reject_orders", endpoint)
             if rejection is not None:
                 return 200, failure(str(rejection["failureReason"]), str(rejection["failureText"]))
@@ -399,7 +449,11 @@ class Simulator:
         self.arrivals.append(now)
         return False
 
-    async def websocket(self, websocket: WebSocket) -> None:
+    async def md_websocket(self, websocket: WebSocket) -> None:
+        """The market-data host: the same protocol, quotes instead of account events."""
+        await self.websocket(websocket, market_data=True)
+
+    async def websocket(self, websocket: WebSocket, *, market_data: bool = False) -> None:
         counters = self.exchange.counters
         if self._gate_refuses():
             counters.http_429_sent += 1
@@ -408,7 +462,7 @@ class Simulator:
         counters.ws_connects += 1
         counters.ws_connecting_now += 1
         counters.ws_connecting_max = max(counters.ws_connecting_max, counters.ws_connecting_now)
-        conn = Connection(websocket=websocket, opened_at=time.monotonic())
+        conn = Connection(websocket=websocket, opened_at=time.monotonic(), market_data=market_data)
         self.connections.append(conn)
         try:
             await websocket.accept()
@@ -491,7 +545,7 @@ class Simulator:
         if user is None:
             conn.send(self._answer(request_id, 401, ACCESS_DENIED))
             return
-        if endpoint == "user/syncrequest":
+        if endpoint == "user/syncrequest" and not conn.market_data:
             await self._syncrequest(conn, request_id, user)
             return
         body: Any = None
@@ -502,9 +556,25 @@ class Simulator:
                 conn.send(self._answer(request_id, 400, "Malformed JSON body"))
                 return
         query = dict(parse_qsl(query_text))
-        status, answer = await self.dispatch(endpoint, query, body, token=conn.token, ws_user=user)
+        status, answer = await self.dispatch(
+            endpoint,
+            query,
+            body,
+            token=conn.token,
+            ws_user=user,
+            handlers=MD_HANDLERS if conn.market_data else HANDLERS,
+        )
         if status != 200 and isinstance(answer, dict):
             answer = answer.get("errorText", "")
+        if conn.market_data and isinstance(answer, dict) and "contractId" in answer:
+            contract_id = answer["contractId"]
+            conn.send(self._answer(request_id, status, None))
+            if endpoint == MD_SUBSCRIBE:
+                conn.quotes[contract_id] = None  # the current quote goes out at once
+                self._push_quotes(conn)
+            else:
+                conn.quotes.pop(contract_id, None)
+            return
         conn.send(self._answer(request_id, status, answer))
 
     @staticmethod
@@ -529,7 +599,11 @@ class Simulator:
             ex.counters.ws_connecting_now -= 1
         conn.send(self._answer(request_id, 200, None))
         mine = sorted(
-            (c for c in self.connections if c.user_id == user.id and not c.closing),
+            (
+                c
+                for c in self.connections
+                if c.user_id == user.id and c.market_data == conn.market_data and not c.closing
+            ),
             key=lambda c: c.authorized_at,
         )
         while len(mine) > ex.faults.max_ws_per_user:
@@ -582,6 +656,7 @@ class Simulator:
             for conn in list(self.connections):
                 conn.send(Close(1000, "Simulator reset"))
                 conn.accounts = set()
+                conn.quotes = {}
                 if conn.connecting:  # counted by the counters being replaced
                     conn.connecting = False
                     ex.counters.ws_connecting_now -= 1
@@ -680,6 +755,7 @@ def create_app(config: Config | None = None) -> Starlette:
 
     routes = [
         WebSocketRoute("/v1/websocket", sim.websocket),
+        WebSocketRoute("/md/v1/websocket", sim.md_websocket),
         Route("/v1/{path:path}", sim.rest, methods=["GET", "POST"]),
         Route("/_sim/{path:path}", sim.control, methods=["GET", "POST"]),
     ]

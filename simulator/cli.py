@@ -39,7 +39,10 @@ def run(options: dict[str, Any]) -> None:
         seed=int(options.get("seed", 7)),
     )
     host, port = str(options.get("host", "127.0.0.1")), int(options.get("port", 8100))
-    print(f"Tradovate simulator on http://{host}:{port}/v1 (ws://{host}:{port}/v1/websocket)")  # noqa: T201
+    print(  # noqa: T201
+        f"Tradovate simulator on http://{host}:{port}/v1 (ws://{host}:{port}/v1/websocket, "
+        f"market data ws://{host}:{port}/md/v1/websocket)"
+    )
     uvicorn.run(
         create_app(config),
         host=host,

@@ -88,6 +88,11 @@ class Faults:
     token_ttl_seconds: int = 4800
     connect_delay_ms: int = 0
 
+    def names(self, name: str, endpoint: str) -> bool:
+        """True if the fault ``name`` is set and its ``endpoints`` list ``endpoint`` by name."""
+        fault = self.counted.get(name)
+        return fault is not None and fault.endpoints is not None and endpoint in fault.endpoints
+
     def take(self, name: str, endpoint: str) -> JSON | None:
         """The fault's parameters if it applies to this request (using one of its count)."""
         fault = self.counted.get(name)

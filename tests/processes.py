@@ -93,6 +93,19 @@ def beat_cmd() -> list[str]:
     return [celery_bin(), "-A", "config", "beat", "--loglevel", "INFO"]
 
 
+def streams_cmd(*, refresh_seconds: float = 3.0, heartbeat_seconds: float = 5.0) -> list[str]:
+    """The position monitor process, as the Procfile runs it (faster refresh for tests)."""
+    return [
+        sys.executable,
+        "manage.py",
+        "run_streams",
+        "--refresh-seconds",
+        str(refresh_seconds),
+        "--heartbeat-seconds",
+        str(heartbeat_seconds),
+    ]
+
+
 def wait_for(predicate: object, *, timeout: float, what: str, interval: float = 0.1) -> None:
     assert callable(predicate)
     deadline = time.monotonic() + timeout

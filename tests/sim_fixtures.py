@@ -93,6 +93,10 @@ class SimulatorServer:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.port}/v1/websocket"
 
+    @property
+    def md_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/md/v1/websocket"
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 

@@ -81,14 +81,12 @@ LABELS: dict[str, str] = {
     "symbol_override": "Symbol override",
 }
 
-# Stored and shown, but nothing acts on them yet: say so instead of failing silently.
-NOT_ACTIVE_YET: dict[str, str] = {
-    "break_even_trigger_ticks": "Saved, not active yet: moving the stop needs the position monitor.",
-    "trailing_trigger_ticks": "Saved, not active yet: trailing needs the position monitor.",
-}
-
 # What a setting acts on, where its label cannot say it.
 HELP: dict[str, str] = {
+    "break_even_trigger_ticks": "Once the price is this many ticks in profit, the streams "
+    "process (position monitor) moves the stop to entry + the offset. Empty: no break-even.",
+    "trailing_trigger_ticks": "Once the price is this many ticks in profit, the stop follows "
+    "it at the stop's first distance, in whole steps. Empty: no trailing.",
     "flatten_after_cutoff": "When a trading window ends, close this trader's open positions "
     "(within 30 s; a cutoff missed by more than 30 minutes is not acted on late). Needs time "
     "windows.",
@@ -324,8 +322,8 @@ def settings_form_fields(*, inherited: Mapping[str, str] | None = None) -> dict[
         else:  # a new setting must get a field here (D21): fail loudly
             raise KeyError(f"no form field for setting {name!r}")
         formfield.label = LABELS[name]
-        if name in NOT_ACTIVE_YET or name in HELP:
-            formfield.help_text = NOT_ACTIVE_YET.get(name) or HELP[name]
+        if name in HELP:
+            formfield.help_text = HELP[name]
         if not isinstance(formfield, (forms.ChoiceField, _RowsField)):
             formfield.widget.attrs["placeholder"] = placeholder
         made[name] = formfield

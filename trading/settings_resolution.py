@@ -168,14 +168,18 @@ class StopSetting:
 
 @dataclass(frozen=True)
 class BreakEven:
-    """Move the stop to entry + ``offset_ticks`` once the trade is ``trigger_ticks`` in profit."""
+    """Move the stop to entry + ``offset_ticks`` once the trade is ``trigger_ticks`` in profit.
+    The offset may be negative (a stop just short of entry), as the settings form allows."""
 
     trigger_ticks: int
     offset_ticks: int
 
     def __post_init__(self) -> None:
         _count(self.trigger_ticks, "break-even trigger_ticks")
-        _count(self.offset_ticks, "break-even offset_ticks")
+        if isinstance(self.offset_ticks, bool) or not isinstance(self.offset_ticks, int):
+            raise TypeError(
+                f"break-even offset_ticks must be an int, got {type(self.offset_ticks).__name__}"
+            )
 
 
 @dataclass(frozen=True)

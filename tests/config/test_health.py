@@ -21,6 +21,7 @@ def _no_heartbeats() -> None:
 
 def test_no_worker_heartbeat_is_503_naming_the_worker() -> None:
     heartbeat_beat(component="beat")
+    heartbeat_beat(component="streams")
     response = Client().get("/healthz")
     assert response.status_code == 503
     body = response.json()
@@ -31,22 +32,31 @@ def test_no_worker_heartbeat_is_503_naming_the_worker() -> None:
 
 
 def test_fresh_heartbeats_are_200_with_their_ages() -> None:
-    heartbeat_beat(component="worker")
-    heartbeat_beat(component="beat")
+    for component in ("worker", "beat", "streams"):
+        heartbeat_beat(component=component)
     response = Client().get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["failing"] == []
     assert 0 <= body["checks"]["worker"]["age_seconds"] < 5
+    assert 0 <= body["checks"]["streams"]["age_seconds"] < 5
+
+
+def test_no_streams_heartbeat_is_503_naming_the_position_monitor() -> None:
+    heartbeat_beat(component="worker")
+    heartbeat_beat(component="beat")
+    body = Client().get("/healthz").json()
+    assert body["failing"] == ["streams"]
+    assert "streams process running" in body["checks"]["streams"]["error"]
 
 
 def test_a_stale_heartbeat_fails_with_its_age(settings) -> None:
-    heartbeat_beat(component="worker")
-    heartbeat_beat(component="beat")
+    for component in ("worker", "beat", "streams"):
+        heartbeat_beat(component=component)
     settings.HEARTBEAT_MAX_AGE_SECONDS = 1
     time.sleep(1.2)  # older than the limit, younger than the 2x limit at which it is pruned
     body = Client().get("/healthz").json()
-    assert set(body["failing"]) == {"worker", "beat"}
+    assert set(body["failing"]) == {"worker", "beat", "streams"}
     assert "last heartbeat" in body["checks"]["worker"]["error"]
 
 

@@ -104,10 +104,24 @@ def test_every_broker_method_works_against_the_simulator(
     assert broker.order_id_for(account_id=1002, cl_ord_id="d15-oco-tp") == oco.order_id
     assert broker.order_id_for(account_id=1001, cl_ord_id="d15-oco-tp") is None  # D08
     exercised.add("order_id_for")
+    broker.modify_order(
+        order_id=oco.other_order_id,
+        qty=1,
+        order_type=OrderType.STOP,
+        stop_price=Decimal("17945.00"),
+    )
+    assert broker.initial_stop_price(order_id=oco.other_order_id) == Decimal("17940")
+    assert broker.initial_stop_price(order_id=oco.order_id) is None  # a limit has no stop
+    exercised.add("initial_stop_price")
     broker.flatten(account_id=1002, contract_id=contract.id)
     exercised.add("flatten")
     assert all(p.net_pos == 0 for p in broker.positions(account_id=1002))
     assert broker.working_orders(account_id=1002) == []
+    statuses = broker.order_statuses(account_id=1002)
+    assert statuses[bracket.entry_order_id] == "Filled"
+    assert statuses[resting.order_id] == statuses[oco.order_id] == "Canceled"
+    assert all(status != "Working" for status in statuses.values())
+    exercised.add("order_statuses")
     assert broker.day_pnl(account_id=1002).account_id == 1002
     exercised.add("day_pnl")
 

@@ -1,8 +1,8 @@
 """D30 — the position monitor was never started, and nothing said so.
 
 Invariant: every long-running process has its own entry point, and /healthz reports each
-one's heartbeat: with the real worker and beat running it is 200; stop the worker and it is
-503 naming the worker.
+one's heartbeat: with the real worker, beat and streams (the position monitor) running it is
+200; stop the worker and it is 503 naming the worker; stop the monitor and it names streams.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from config.heartbeat import heartbeat_clear
-from tests.processes import beat_cmd, running, stop, wait_for, worker_cmd
+from tests.processes import beat_cmd, running, stop, streams_cmd, wait_for, worker_cmd
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,21 +27,30 @@ def test_each_process_has_its_own_entry_in_the_procfile() -> None:
     assert re.search(r"uvicorn config\.asgi:application", entries["web"])
     assert re.search(r"celery -A config worker", entries["worker"])
     assert re.search(r"celery -A config beat", entries["beat"])
+    assert re.search(r"manage\.py run_streams", entries["streams"])
 
 
 @pytest.mark.worker
-def test_health_follows_the_real_worker_and_beat_processes() -> None:
-    for component in ("worker", "beat"):
+def test_health_follows_the_real_worker_beat_and_streams_processes() -> None:
+    for component in ("worker", "beat", "streams"):
         heartbeat_clear(component=component)
     client = Client()
-    assert set(client.get("/healthz").json()["failing"]) == {"worker", "beat"}
+    assert set(client.get("/healthz").json()["failing"]) == {"worker", "beat", "streams"}
 
-    with running(beat_cmd(), log_name="beat"), running(worker_cmd(), log_name="worker") as worker:
+    with (
+        running(beat_cmd(), log_name="beat"),
+        running(worker_cmd(), log_name="worker") as worker,
+        running(streams_cmd(), log_name="streams") as streams,
+    ):
         wait_for(lambda: client.get("/healthz").status_code == 200, timeout=45, what="healthz 200")
         body = client.get("/healthz").json()
-        assert body["checks"]["worker"]["pid"] != body["checks"]["beat"]["pid"]
+        pids = {body["checks"][name]["pid"] for name in ("worker", "beat", "streams")}
+        assert len(pids) == 3
 
         stop(worker)  # a clean stop removes the worker's heartbeat at once
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.json()["failing"] == ["worker"]
+
+        stop(streams)  # likewise the position monitor's
+        assert client.get("/healthz").json()["failing"] == ["worker", "streams"]

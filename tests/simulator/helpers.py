@@ -37,6 +37,14 @@ def login(server: SimulatorServer, name: str = "demo", password: str = "demo-pas
     return token
 
 
+def md_token(server: SimulatorServer) -> str:
+    """A fresh login's market-data token (``mdAccessToken``)."""
+    with rest(server) as client:
+        answer = client.post("/auth/accesstokenrequest", json={**DEMO, **LOGIN_EXTRAS}).json()
+    token: str = answer["mdAccessToken"]
+    return token
+
+
 class Api:
     """An authenticated REST client for the demo user (or another)."""
 
@@ -138,14 +146,20 @@ class Socket:
 
 
 @contextmanager
-def open_socket(server: SimulatorServer, **options: Any) -> Iterator[Socket]:
-    with connect(server.ws_url, proxy=None, open_timeout=5, **options) as connection:
+def open_socket(
+    server: SimulatorServer, *, market_data: bool = False, **options: Any
+) -> Iterator[Socket]:
+    """The user socket, or with ``market_data`` the market-data host's."""
+    url = server.md_url if market_data else server.ws_url
+    with connect(url, proxy=None, open_timeout=5, **options) as connection:
         yield Socket(connection)
 
 
 @contextmanager
-def authorized_socket(server: SimulatorServer, token: str, **options: Any) -> Iterator[Socket]:
-    with open_socket(server, **options) as socket:
+def authorized_socket(
+    server: SimulatorServer, token: str, *, market_data: bool = False, **options: Any
+) -> Iterator[Socket]:
+    with open_socket(server, market_data=market_data, **options) as socket:
         assert socket.recv() == "o"
         assert socket.call("authorize", token) == {"i": 1, "s": 200}
         yield socket

@@ -129,6 +129,30 @@ def test_reject_orders_answers_the_failure_instead(sim: SimulatorServer) -> None
     assert "orderId" in api.post("/order/placeorder", ORDER)
 
 
+def test_reject_orders_refuses_a_modify_only_when_named(sim: SimulatorServer) -> None:
+    api = Api(sim)
+    sim.control.set_price("MESZ6", "5000")
+    stop = {**ORDER, "action": "Sell", "orderType": "Stop", "stopPrice": 4990}
+    order_id = api.post("/order/placeorder", stop)["orderId"]
+    move = {"orderId": order_id, "orderQty": 1, "orderType": "Stop", "stopPrice": 4995}
+    sim.control.faults(
+        reject_orders={
+            "count": 1,
+            "failureReason": "UnknownReason",
+            "failureText": "Stop moves refused",
+            "endpoints": ["order/modifyorder"],
+        }
+    )
+    assert "orderId" in api.post("/order/placeorder", ORDER)  # place* not named: not refused
+    assert api.post("/order/modifyorder", move) == {
+        "failureReason": "UnknownReason",
+        "failureText": "Stop moves refused",
+    }
+    assert "commandId" in api.post("/order/modifyorder", move)
+    versions = api.get("/orderVersion/deps", masterid=order_id)
+    assert [v["stopPrice"] for v in versions] == [4990, 4995]
+
+
 def test_expire_tokens_kills_issued_tokens_but_not_new_ones(sim: SimulatorServer) -> None:
     api = Api(sim)
     sim.control.faults(expire_tokens=True)

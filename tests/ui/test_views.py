@@ -317,11 +317,13 @@ def test_the_signal_log_shows_own_and_followed_signals_only(
     assert member_client.get(reverse("trading:signal_list"), {"status": "nope"}).status_code == 400
 
 
-def test_settings_that_do_nothing_yet_say_so(user: Any) -> None:
-    from trading.forms import NOT_ACTIVE_YET
+def test_every_setting_says_what_acts_on_it_and_none_claims_to_be_inactive(user: Any) -> None:
+    from trading.forms import HELP
 
     client = Client()
     client.force_login(user)
     page = client.get(reverse("trading:strategy_create")).content.decode()
-    for words in NOT_ACTIVE_YET.values():
+    assert "not active yet" not in page
+    for words in ("moves the stop to entry + the offset", "in whole steps", "reaches this amount"):
         assert words in page
+    assert {"break_even_trigger_ticks", "trailing_trigger_ticks", "max_daily_loss"} <= set(HELP)

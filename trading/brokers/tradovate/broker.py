@@ -157,6 +157,29 @@ class TradovateBroker:
             account_id=account_id, realized=realized, open=_decimal(answer.get("openPnL"))
         )
 
+    def order_statuses(self, *, account_id: int) -> dict[int, str]:
+        """Every order of the account, working or not, by id -> its ``ordStatus``."""
+        endpoint = "order/list"
+        return {
+            _require(o, "id", int, endpoint=endpoint): _require(
+                o, "ordStatus", str, endpoint=endpoint
+            )
+            for o in _list(self.rest.call("GET", endpoint), endpoint=endpoint)
+            if _require(o, "accountId", int, endpoint=endpoint) == account_id
+        }
+
+    def initial_stop_price(self, *, order_id: int) -> Decimal | None:
+        """The stop price the order was placed with (its first version's); None if it had none.
+        Stays right however often the stop was moved since, and across restarts."""
+        endpoint = "orderVersion/deps"
+        versions = _list(
+            self.rest.call("GET", endpoint, params={"masterid": order_id}), endpoint=endpoint
+        )
+        if not versions:
+            return None
+        first = min(versions, key=lambda v: _require(v, "id", int, endpoint=endpoint))
+        return _decimal(first.get("stopPrice"))
+
     def contract(self, *, name: str) -> ContractInfo:
         endpoint = "contract/find"
         answer = self.rest.call("GET", endpoint, params={"name": name})

@@ -1,6 +1,7 @@
-"""Tradovate's user WebSocket: frames ``o h a c``, ``authorize``, ``user/syncrequest``, props.
+"""Tradovate's WebSockets: frames ``o h a c``, ``authorize``; the user stream (``user/syncrequest``,
+props) here, the market-data stream in ``md.py``, both on `FramedSocket`.
 
-What keeps it alive in the real world:
+What keeps them alive in the real world:
 - connects pass a per-process gate: at most 2 handshakes at once, starts spaced (D39, D40);
 - before connecting, the login's shared cooldown (Redis) is honoured; a 429 starts it (D47);
 - the client sends ``[]`` every 2.5 s; a connection that has sent nothing (not even ``h``) for
@@ -42,6 +43,15 @@ class SocketError(Exception):
 
 class DeadConnection(SocketError):
     pass
+
+
+class RequestFailed(SocketError):
+    """The server answered a request with a status other than 200 (``d`` is its words)."""
+
+    def __init__(self, endpoint: str, status: object, text: object) -> None:
+        super().__init__(f"{endpoint} failed with {status}: {text}")
+        self.status = status
+        self.text = "" if text is None else str(text)
 
 
 class ServerShutdown(SocketError):
@@ -86,6 +96,7 @@ class SocketStats:
     syncs: int = 0
     dead_detected: int = 0
     rate_limited: int = 0
+    auth_refused: int = 0  # authorize answered 401: the token is dead (revoked or expired)
     last_frame_at: float = 0.0
     last_error: str = ""
     events: int = 0
@@ -93,18 +104,20 @@ class SocketStats:
     history: list[str] = field(default_factory=list)
 
 
-class TradovateSocket:
-    """One login's user stream. ``run()`` keeps it connected and synced until ``stop`` is set."""
+class FramedSocket:
+    """One Tradovate WebSocket kept open until ``stop`` is set: gate, shared cooldown, authorize,
+    heartbeats, dead detection, reconnects with backoff. A subclass says what happens once the
+    socket is authorized (`_on_open`) and what a server event means (`_on_event`)."""
+
+    name = "stream"  # for logs
 
     def __init__(
         self,
         *,
         url: str,
         token: Callable[[], Awaitable[str]],
-        user_id: int,
         login: str,
         gate: ConnectGate,
-        on_event: Callable[[StreamEvent], Awaitable[None]] | None = None,
         dead_after: float = DEAD_AFTER_SECONDS,
         heartbeat_every: float = CLIENT_HEARTBEAT_SECONDS,
         max_backoff: float = 60.0,
@@ -113,19 +126,27 @@ class TradovateSocket:
     ) -> None:
         self.url = url
         self.token = token
-        self.user_id = user_id
         self.login = login
         self.gate = gate
-        self.on_event = on_event
         self.dead_after = dead_after
         self.heartbeat_every = heartbeat_every
         self.max_backoff = max_backoff
         self.open_timeout = open_timeout
         self.cooldown_seconds = cooldown_seconds
         self.stats = SocketStats()
-        self.synced = asyncio.Event()
+        self.ready = asyncio.Event()  # set once `_on_open` has finished, cleared on disconnect
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+
+    # --- what a subclass adds ----------------------------------------------------------------
+
+    async def _on_open(self, websocket: ClientConnection) -> list[asyncio.Task[None]]:
+        """Called once the socket is authorized; returns tasks that live as long as the session
+        (one that ends with an error ends the session, which then reconnects)."""
+        return []
+
+    async def _on_event(self, event: str, data: Any) -> None:
+        """A server event other than ``shutdown`` (``props``, ``md``, ...)."""
 
     # --- the run loop ------------------------------------------------------------------------
 
@@ -143,9 +164,7 @@ class TradovateSocket:
                 failures += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 self.stats.history.append(self.stats.last_error)
-                logger.warning(
-                    "tradovate stream %s: %s (reconnecting)", self.user_id, self.stats.last_error
-                )
+                logger.warning("tradovate %s: %s (reconnecting)", self.name, self.stats.last_error)
             except InvalidStatus as exc:
                 failures += 1
                 status = exc.response.status_code
@@ -160,7 +179,7 @@ class TradovateSocket:
                         reason="HTTP 429 on WebSocket connect",
                     )
             finally:
-                self.synced.clear()
+                self.ready.clear()
                 self._fail_pending()
             if not stop.is_set() and failures > 0:
                 delay = min(self.max_backoff, 0.5 * 2 ** min(failures - 1, 8))
@@ -188,29 +207,27 @@ class TradovateSocket:
                     raw=True,
                     timeout=self.open_timeout,
                 )
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, RequestFailed) and exc.status == 401:
+                    self.stats.auth_refused += 1
                 reader.cancel()
                 await websocket.close()
                 raise
         heartbeat = asyncio.create_task(self._heartbeat(websocket))
         watchdog = asyncio.create_task(self._watchdog())
         stopper = asyncio.create_task(stop.wait())
+        extra: list[asyncio.Task[None]] = []
         try:
-            snapshot = await self._request(
-                websocket, "user/syncrequest", body={"users": [self.user_id]}, timeout=60
-            )
-            self.stats.syncs += 1
-            self.synced.set()
-            if self.on_event is not None:
-                await self.on_event(StreamEvent("sync", "Snapshot", snapshot.get("d")))
+            extra = await self._on_open(websocket)
+            self.ready.set()
             done, _ = await asyncio.wait(
-                {reader, watchdog, stopper}, return_when=asyncio.FIRST_COMPLETED
+                {reader, watchdog, stopper, *extra}, return_when=asyncio.FIRST_COMPLETED
             )
             for task in done:
                 if task is not stopper:
-                    task.result()  # raises the reader's or watchdog's error
+                    task.result()  # raises the reader's, watchdog's or subclass task's error
         finally:
-            for task in (heartbeat, watchdog, stopper, reader):
+            for task in (heartbeat, watchdog, stopper, reader, *extra):
                 task.cancel()
             await websocket.close()
 
@@ -240,17 +257,11 @@ class TradovateSocket:
             return
         event = message.get("e")
         data = message.get("d")
-        if event == "props" and isinstance(data, dict):
-            self.stats.events += 1
-            if self.on_event is not None:
-                await self.on_event(
-                    StreamEvent(
-                        str(data.get("entityType")), str(data.get("eventType")), data.get("entity")
-                    )
-                )
-        elif event == "shutdown":
+        if event == "shutdown":
             reason = data.get("reasonCode") if isinstance(data, dict) else data
             raise ServerShutdown(str(reason))
+        if isinstance(event, str):
+            await self._on_event(event, data)
 
     async def _request(
         self,
@@ -277,7 +288,7 @@ class TradovateSocket:
             )
             raise SocketError(f"{endpoint}: rate limited (429)")
         if status != 200:
-            raise SocketError(f"{endpoint} failed with {status}: {answer.get('d')}")
+            raise RequestFailed(endpoint, status, answer.get("d"))
         return answer
 
     async def _heartbeat(self, websocket: ClientConnection) -> None:
@@ -299,6 +310,45 @@ class TradovateSocket:
                 future.set_exception(SocketError("the connection closed before the answer"))
                 future.exception()  # mark retrieved
         self._pending.clear()
+
+
+class TradovateSocket(FramedSocket):
+    """One login's user stream: synced from a full snapshot on every connect, then props."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        on_event: Callable[[StreamEvent], Awaitable[None]] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.user_id = user_id
+        self.on_event = on_event
+        self.name = f"user stream {user_id}"
+
+    @property
+    def synced(self) -> asyncio.Event:
+        return self.ready
+
+    async def _on_open(self, websocket: ClientConnection) -> list[asyncio.Task[None]]:
+        snapshot = await self._request(
+            websocket, "user/syncrequest", body={"users": [self.user_id]}, timeout=60
+        )
+        self.stats.syncs += 1
+        if self.on_event is not None:
+            await self.on_event(StreamEvent("sync", "Snapshot", snapshot.get("d")))
+        return []
+
+    async def _on_event(self, event: str, data: Any) -> None:
+        if event == "props" and isinstance(data, dict):
+            self.stats.events += 1
+            if self.on_event is not None:
+                await self.on_event(
+                    StreamEvent(
+                        str(data.get("entityType")), str(data.get("eventType")), data.get("entity")
+                    )
+                )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
