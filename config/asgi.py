@@ -5,6 +5,7 @@ consumer refuses anonymous connections itself.
 """
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -20,10 +21,21 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from trading.routing import websocket_urlpatterns  # noqa: E402
+from trading.webhooks import webhook_asgi, webhook_token_for  # noqa: E402
+
+
+async def http_app(scope: Any, receive: Any, send: Any) -> None:
+    """TradingView's webhook by its own door (trading/webhooks.py); everything else Django."""
+    token = webhook_token_for(scope)
+    if token is not None:
+        await webhook_asgi(scope, receive, send, token=token)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -259,9 +259,12 @@ def signal_execute(*, signal_id: int) -> Signal:
         Signal.objects.filter(pk=signal.pk).update(
             rejection_reason="No enabled trader account follows this strategy: nothing was sent."
         )
-    workers = max(1, min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"signal{signal.pk}") as pool:
-        list(pool.map(_in_thread(outcome_execute), outcome_ids))
+    if outcome_ids:
+        workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids))
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
+        ) as pool:
+            list(pool.map(_in_thread(outcome_execute), outcome_ids))
     Signal.objects.filter(pk=signal.pk).update(
         status=Signal.Status.DONE, completed_at=timezone.now()
     )

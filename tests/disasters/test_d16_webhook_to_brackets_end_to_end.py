@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tests.processes import running, wait_for, worker_cmd
-from tests.signals.helpers import position, working
+from tests.signals.helpers import asgi_request, position, working
 from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -24,10 +23,10 @@ def test_a_webhook_becomes_entry_take_profit_and_stop(
     monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
     sim.control.set_price("MNQZ6", "18000.00")
     with running(worker_cmd(queues="signals"), log_name="worker-d16"):
-        response = Client().post(
+        response = asgi_request(  # through the app production serves, webhook door included
+            "POST",
             f"/webhooks/tradingview/{strategy.webhook_token}/",
-            data='{"action": "buy", "ticker": "MNQZ2026", "price": "18000"}',
-            content_type="text/plain",
+            b'{"action": "buy", "ticker": "MNQZ2026", "price": "18000"}',
         )
         assert response.status_code == 200
         signal = Signal.objects.get(pk=response.json()["signal_id"])

@@ -55,3 +55,22 @@ def outside_order(
             "orderType": "Market",
         },
     ).raise_for_status()
+
+
+def asgi_request(method: str, path: str, body: bytes = b"", host: str = "localhost") -> Any:
+    """One request through ``config.asgi.application``, the app production serves (the
+    webhook's own door included), not Django's test client."""
+    import asyncio
+
+    import httpx
+
+    from config.asgi import application
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}") as client:
+            return await client.request(
+                method, path, content=body, headers={"content-type": "text/plain"}
+            )
+
+    return asyncio.run(go())
