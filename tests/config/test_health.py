@@ -7,7 +7,8 @@ import time
 import pytest
 from django.test import Client
 
-from config.heartbeat import heartbeat_beat, heartbeat_clear, heartbeat_get
+from config.heartbeat import heartbeat_beat, heartbeat_get
+from config.redis import redis_client, redis_key
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_heartbeats() -> None:
     for component in ("worker", "beat", "streams"):
-        heartbeat_clear(component=component)
+        redis_client().delete(redis_key("heartbeat", component))  # every instance's
         assert heartbeat_get(component=component) is None
 
 
