@@ -116,10 +116,13 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def _fresh_connection(**kwargs: Any) -> None:
-    """Each task starts on a connection from the pool, never on one an earlier task left."""
+def _fresh_connection(task: Task | None = None, **kwargs: Any) -> None:
+    """Each task starts on a connection from the pool, never on one an earlier task left.
+    (Not for a task applied in-process, ``apply()``: that runs on its caller's connection.)"""
     from django.db import close_old_connections
 
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()
 
 

@@ -395,6 +395,18 @@ def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> Br
     return _read_account(broker, account_id=account_id, symbol=symbol)[0]
 
 
+def _read_position(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+    """The position only (one call, no working orders in the view): for waiting on a fill and
+    recording where it ended."""
+    try:
+        positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
+    except BrokerError as exc:
+        raise SafetyBlock(str(exc)) from exc
+    net_pos = sum(p.net_pos for p in positions)
+    net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
+    return BrokerView(net_pos=net_pos, net_price=net_price, working_orders=(), last_price=None)
+
+
 def _snapshot(view: BrokerView) -> dict[str, Any]:
     return {
         "net_pos": view.net_pos,
@@ -621,9 +633,11 @@ def _carry_out(
         _place_exits(broker, outcome=outcome, contract=contract, exits=exits)
         if exits.notes:
             outcome.reason = f"{outcome.reason}; " + "; ".join(exits.notes)
-    elif view.net_pos == 0:
-        _cancel_orphans(broker, outcome=outcome, view=view)  # Z6: our exits left on a flat position
-    outcome.position_after = _read_broker(broker, account_id=account_id, symbol=symbol).net_pos
+    elif view.net_pos == 0:  # Z6: our exits left on a flat position
+        _cancel_orphans(
+            broker, outcome=outcome, view=_read_broker(broker, account_id=account_id, symbol=symbol)
+        )
+    outcome.position_after = _read_position(broker, account_id=account_id, symbol=symbol).net_pos
     _finish(outcome, SignalOutcome.Status.DONE)
 
 
@@ -633,7 +647,7 @@ def _wait_position(
     """Read the broker until ``until(net_pos)`` holds or the wait ends; the last read."""
     deadline = time.monotonic() + FILL_WAIT_SECONDS
     while True:
-        view = _read_broker(broker, account_id=account_id, symbol=symbol)
+        view = _read_position(broker, account_id=account_id, symbol=symbol)
         if until(view.net_pos) or time.monotonic() > deadline:
             return view
         time.sleep(0.05)
@@ -778,7 +792,8 @@ def _place_oco_once(
 def _cancel_orphans(broker: TradovateBroker, *, outcome: SignalOutcome, view: BrokerView) -> None:
     ours = set(
         Order.objects.filter(
-            subaccount=outcome.subaccount, broker_order_id__isnull=False
+            subaccount=outcome.subaccount,
+            broker_order_id__in=[o.order_id for o in view.working_orders],
         ).values_list("broker_order_id", flat=True)
     )
     for order in view.working_orders:
