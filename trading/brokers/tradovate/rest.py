@@ -8,8 +8,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import random
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +111,28 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+_SHARED: dict[tuple[int, float], httpx.Client] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_client(timeout: float) -> httpx.Client:
+    """One HTTP client per process (and timeout) for every login and thread: its keep-alive
+    connections are reused from one signal and account to the next, so an order does not wait
+    for a new TCP and TLS handshake with Tradovate each time. Keyed by process id: a forked
+    worker child never uses its parent's sockets. Tokens travel per request, not per client."""
+    key = (os.getpid(), timeout)
+    with _SHARED_LOCK:
+        client = _SHARED.get(key)
+        if client is None or client.is_closed:
+            client = _SHARED[key] = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+                headers={"Accept": "application/json", "Content-Type": "application/json"},
+                verify=_tls_context(),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return client
+
+
 class TradovateREST:
     """One login's REST session. Thread-safe to share within a process (httpx.Client is)."""
 
@@ -123,15 +147,13 @@ class TradovateREST:
         self.rest_url = rest_url.rstrip("/")
         self.login = login
         self.access_token = access_token
-        timeout = settings.TRADOVATE_TIMEOUT_SECONDS
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
-            headers={"Accept": "application/json", "Content-Type": "application/json"},
-            verify=_tls_context(),
-        )
+        self._own_client = client is not None
+        self._client = client or _shared_client(float(settings.TRADOVATE_TIMEOUT_SECONDS))
 
     def close(self) -> None:
-        self._client.close()
+        """Close a client passed in; the process's shared client stays open for the next."""
+        if self._own_client:
+            self._client.close()
 
     # --- auth ---------------------------------------------------------------------------------
 
