@@ -195,10 +195,12 @@ def main() -> None:
 
             sim.control.set_price("MNQZ6", "18000.00")
             client = httpx.Client(base_url=base, timeout=10)
-            client.post(
-                f"/webhooks/tradingview/{strategy_with(0, 0, 'warm').webhook_token}/",
-                content='{"action":"buy","ticker":"MNQZ6"}',
-            )
+            warm = strategy_with(0, 0, "warm")
+            for i in range(40):  # every web process answers a few before anything is measured
+                httpx.post(
+                    f"{base}/webhooks/tradingview/{warm.webhook_token}/",
+                    content=json.dumps({"action": "buy", "ticker": "MNQZ6", "id": f"warm-{i}"}),
+                )
 
             # 1. acknowledge time at a fixed rate
             intake = strategy_with(0, 0, "intake")
