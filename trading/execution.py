@@ -238,36 +238,36 @@ def signal_execute(*, signal_id: int) -> Signal:
             status=Signal.Status.EXECUTING, started_at=timezone.now()
         )
     accounts = signal_accounts(signal=signal)
-    # One outcome per account, made in three queries whatever the number of accounts (a rerun
-    # keeps the outcomes it already has: unique per signal and account).
-    SignalOutcome.objects.bulk_create(
-        [
-            SignalOutcome(
-                signal=signal, trader_account=a, subaccount=a.subaccount, symbol=signal.symbol
-            )
-            for a in accounts
-        ],
-        ignore_conflicts=True,
-    )
-    outcome_ids = list(
-        SignalOutcome.objects.filter(signal=signal, trader_account__in=accounts)
-        .order_by("id")
-        .values_list("pk", flat=True)
-    )
-    if not outcome_ids:
+    done: dict[str, Any] = {"status": Signal.Status.DONE, "completed_at": timezone.now()}
+    if not accounts:
         # D22: "no enabled accounts" is a visible outcome, never silence.
-        Signal.objects.filter(pk=signal.pk).update(
-            rejection_reason="No enabled trader account follows this strategy: nothing was sent."
+        done["rejection_reason"] = (
+            "No enabled trader account follows this strategy: nothing was sent."
         )
-    if outcome_ids:
+    else:
+        # One outcome per account, in two queries whatever the number of accounts (a rerun
+        # keeps the outcomes it already has: unique per signal and account).
+        SignalOutcome.objects.bulk_create(
+            [
+                SignalOutcome(
+                    signal=signal, trader_account=a, subaccount=a.subaccount, symbol=signal.symbol
+                )
+                for a in accounts
+            ],
+            ignore_conflicts=True,
+        )
+        outcome_ids = list(
+            SignalOutcome.objects.filter(signal=signal, trader_account__in=accounts)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        )
         workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids))
         with ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
         ) as pool:
             list(pool.map(_in_thread(outcome_execute), outcome_ids))
-    Signal.objects.filter(pk=signal.pk).update(
-        status=Signal.Status.DONE, completed_at=timezone.now()
-    )
+        done["completed_at"] = timezone.now()
+    Signal.objects.filter(pk=signal.pk).update(**done)
     signal.refresh_from_db()
     return signal
 
