@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.models import BrokerConnection, User
+from accounts.models import BrokerConnection, Subaccount, User
 from billing.models import Plan
 from billing.selectors import membership_current
 from billing.services import membership_grant
 from trading.brokers.services import broker_connection_create
+from trading.models import Strategy, Trader, TraderAccount
 
 DEMO_EMAIL = "demo@bracketeer.local"
 DEMO_PASSWORD = "demo-trader-2026"
@@ -32,6 +34,39 @@ def _ensure(email: str, password: str, *, staff: bool) -> User:
     return user
 
 
+def _demo_strategy(demo: User, connection: BrokerConnection) -> Strategy:
+    """A strategy the demo subscriber follows on the paper account DEMO1001: one MNQ contract,
+    take-profit 20 ticks, stop 10 ticks, break-even at 8 ticks (+1). The simulator seeds the
+    demo login's accounts as 1001/1002; "Test connection" refreshes them from the broker."""
+    for account_id, name in ((1001, "DEMO1001"), (1002, "DEMO1002")):
+        Subaccount.objects.get_or_create(
+            connection=connection, broker_account_id=account_id, defaults={"name": name}
+        )
+    strategy, _ = Strategy.objects.get_or_create(
+        user=demo,
+        name="MNQ demo",
+        defaults={
+            "description": "Demo: 1 MNQ, take-profit 20 ticks, stop 10 ticks, break-even 8/+1.",
+            "entry_size": 1,
+            "add_size": 1,
+            "take_profits": [
+                {"distance": "20", "unit": "ticks", "qty": "100", "qty_unit": "percent"}
+            ],
+            "stop_distance": Decimal("10"),
+            "stop_unit": "ticks",
+            "break_even_trigger_ticks": 8,
+            "break_even_offset_ticks": 1,
+        },
+    )
+    trader, _ = Trader.objects.get_or_create(
+        user=demo, name="MNQ demo on paper", defaults={"strategy": strategy}
+    )
+    TraderAccount.objects.get_or_create(
+        trader=trader, subaccount=Subaccount.objects.get(connection=connection, name="DEMO1001")
+    )
+    return strategy
+
+
 class Command(BaseCommand):
     help = "Create the demo subscriber and support login (development only)."
 
@@ -45,16 +80,19 @@ class Command(BaseCommand):
                 granted_by=None,
                 note="demo subscriber (seed_demo)",
             )
-        if not BrokerConnection.objects.filter(user=demo, label=PAPER_LABEL).exists():
+        connection = BrokerConnection.objects.filter(user=demo, label=PAPER_LABEL).first()
+        if connection is None:
             # The paper broker started by `make demo`; "Test connection" lists its accounts.
-            broker_connection_create(
+            connection = broker_connection_create(
                 user=demo,
                 label=PAPER_LABEL,
                 broker=BrokerConnection.Broker.SIMULATOR,
                 username="demo",
                 password="demo-password",
             )
+        strategy = _demo_strategy(demo, connection)
         _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
+        webhook = f"{settings.SITE_URL}/webhooks/tradingview/{strategy.webhook_token}/"
         self.stdout.write(
             "\n".join(
                 [
@@ -64,6 +102,8 @@ class Command(BaseCommand):
                     f"  Log in:  {DEMO_EMAIL} / {DEMO_PASSWORD}",
                     f"  Support: {settings.SITE_URL}/admin/  {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
                     f"  Health:  {settings.SITE_URL}/healthz",
+                    f"  Try an alert on the paper account ({strategy.name}):",
+                    f'    curl -X POST {webhook} -d \'{{"action": "buy", "ticker": "MNQZ2026"}}\'',
                     "",
                 ]
             )
