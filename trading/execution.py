@@ -624,6 +624,11 @@ def _carry_out(
             symbol=symbol,
             until=lambda pos: pos == plan.target_position,
         )
+        if view.net_pos == plan.target_position:  # the broker's position says it filled
+            entry = Order.objects.filter(cl_ord_id=_cl_ord_id(outcome, "entry")).first()
+            if entry is not None and Order.State.FILLED in Order.TRANSITIONS[entry.state]:
+                entry.transition(Order.State.FILLED)
+                entry.save(update_fields=["state", "updated_at"])
     if view is None:  # nothing changed the position: read it once
         view = _read_broker(broker, account_id=account_id, symbol=symbol)
     if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:

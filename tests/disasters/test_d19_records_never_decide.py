@@ -37,7 +37,9 @@ def test_stale_records_of_a_long_do_not_matter_when_the_broker_is_flat(
         headers={"Authorization": f"Bearer {token}"},
         json={"accountId": 1001, "contractId": contract["id"], "admin": False},
     ).raise_for_status()
-    assert Order.objects.filter(role="entry", state="working").exists()  # our stale record
+    # Our stale records still say "long": the entry filled, its stop still working.
+    assert Order.objects.filter(role="entry", state="filled").exists()
+    assert Order.objects.filter(role="stop", state="working").exists()
     closing = only_outcome(send(strategy, action="close", ticker="MNQZ6", id="s2"))
     assert closing.decision == "ignored" and closing.position_before == 0
     again = only_outcome(send(strategy, action="buy", ticker="MNQZ6", id="s3"))

@@ -31,7 +31,7 @@ def test_buy_when_flat_opens_with_take_profit_and_stop(
     assert (outcome.status, outcome.decision) == (SignalOutcome.Status.DONE, "open"), outcome.reason
     assert (outcome.position_before, outcome.position_after) == (0, 1)
     orders = {o.role: o for o in Order.objects.filter(outcome=outcome)}
-    assert orders["entry"].state == Order.State.WORKING
+    assert orders["entry"].state == Order.State.FILLED  # the broker position says so
     assert orders["take_profit"].price == Decimal("18005.00")  # 20 ticks x 0.25
     assert orders["stop"].stop_price == Decimal("17997.50")  # 10 ticks
     working = [o for o in sim.control.state()["orders"] if o["ordStatus"] == "Working"]
