@@ -91,6 +91,7 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "trading:strategy_detail": _strategy,
     "trading:strategy_edit": _strategy,
     "trading:strategy_test_alert": _strategy,
+    "trading:strategy_preview": _strategy,
     "trading:trader_detail": _trader,
     "trading:trader_edit": _trader,
     "trading:trader_account_add": _trader,
@@ -115,6 +116,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
     # POST-only trading actions: a sample alert is stored and the signal shown (302); an empty
     # account form or toggle is bad input (400); removing an account redirects (302).
     "trading:strategy_test_alert": {"method": "post", "ok": {302}},
+    "trading:strategy_preview": {"method": "post", "ok": {200}},
     "trading:trader_account_add": {"method": "post", "ok": {400}},
     "trading:trader_account_remove": {"method": "post", "ok": {302}},
     "trading:trader_toggle": {"method": "post", "ok": {400}},

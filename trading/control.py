@@ -87,7 +87,7 @@ def strategy_test_alert_body(*, strategy: Strategy, action: str) -> bytes:
 
 def strategy_test_alert_send(*, strategy: Strategy, action: str = "buy") -> Received:
     """Receive a sample alert exactly as the webhook would (stored, marked as a test, executed
-    on every enabled account that follows the strategy)."""
+    on the strategy owner's own enabled accounts that follow it; never on subscribers')."""
     if action not in TEST_ALERT_ACTIONS:
         raise ValueError(f"test alert action must be one of {TEST_ALERT_ACTIONS}, got {action!r}")
     return signal_receive(

@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from datetime import time as dtime
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -173,6 +174,106 @@ def effective_settings(*, account: TraderAccount, alert: ParsedAlert) -> Effecti
     )
 
 
+# --- preview: what an alert would do now, nothing sent -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One account's answer to "what would this alert do now?", read from its broker."""
+
+    account: TraderAccount
+    symbol: str = ""
+    position: int | None = None  # at the broker, now
+    decision: str = ""
+    reason: str = ""
+    steps: tuple[str, ...] = ()  # what would be sent, in order
+    error: str = ""  # why the account could not be previewed (the broker's words)
+
+
+def _exit_words(plan: Plan) -> str:
+    rule = plan.exits
+    if rule is None:
+        return ""
+
+    def num(value: Decimal) -> str:
+        return f"{value.normalize():f}"
+
+    parts = [
+        f"take-profit {num(lvl.distance)} {lvl.unit.value} x {num(lvl.qty)} {lvl.qty_unit.value}"
+        for lvl in rule.take_profits
+    ]
+    if rule.stop is not None:
+        parts.append(f"stop {num(rule.stop.distance)} {rule.stop.unit.value}")
+    if rule.break_even is not None:
+        parts.append(
+            f"break-even at {rule.break_even.trigger_ticks} ticks "
+            f"({rule.break_even.offset_ticks:+d})"
+        )
+    if rule.trailing is not None:
+        parts.append(
+            f"trailing from {rule.trailing.trigger_ticks} ticks, "
+            f"steps of {rule.trailing.step_ticks}"
+        )
+    return "exits from the fill price: " + (", ".join(parts) if parts else "none")
+
+
+def signal_preview(*, strategy: Strategy, user: Any, alert: ParsedAlert) -> list[Preview]:
+    """For each of ``user``'s enabled accounts following ``strategy``: read the broker, ask the
+    engine, and say what would be sent. Places nothing, writes nothing."""
+    accounts = TraderAccount.objects.filter(
+        trader__strategy=strategy,
+        trader__user=user,
+        trader__enabled=True,
+        enabled=True,
+        subaccount__active=True,
+    ).select_related("trader__strategy", "trader__user", "subaccount__connection")
+    now = timezone.now()
+    result = []
+    for account in accounts:
+        try:
+            result.append(_preview_one(account=account, alert=alert, now=now))
+        except (BrokerError, SafetyBlock, ValueError) as exc:
+            result.append(Preview(account=account, error=str(exc) or type(exc).__name__))
+    return result
+
+
+def _preview_one(*, account: TraderAccount, alert: ParsedAlert, now: datetime) -> Preview:
+    contract = parse_symbol(_symbol_for(account=account, alert=alert))
+    symbol = contract.tradovate_name
+    unsaved = SignalOutcome(trader_account=account, subaccount=account.subaccount, symbol=symbol)
+    broker = broker_for(connection=account.subaccount.connection)
+    try:
+        view, _ = _read_account(
+            broker, account_id=account.subaccount.broker_account_id, symbol=symbol
+        )
+        plan = _plan_for(
+            outcome=unsaved,
+            alert=alert,
+            view=view,
+            broker=broker,
+            contract=contract,
+            received_at=now,
+        )
+    finally:
+        broker.rest.close()
+    steps = []
+    if plan.cancel_order_ids:
+        steps.append(f"cancel {len(plan.cancel_order_ids)} working order(s) of {symbol}")
+    if plan.flatten:
+        steps.append(f"close the position of {view.net_pos} at market")
+    if plan.entry is not None:
+        steps.append(f"{plan.entry.side.value} {plan.entry.qty} {symbol} at market")
+        steps.append(_exit_words(plan))
+    return Preview(
+        account=account,
+        symbol=symbol,
+        position=view.net_pos,
+        decision=plan.decision.value,
+        reason=plan.reason,
+        steps=tuple(steps),
+    )
+
+
 # --- the lock ----------------------------------------------------------------------------------
 
 
@@ -223,6 +324,8 @@ def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
     )
     if signal.for_trader_id is not None:
         accounts = accounts.filter(trader_id=signal.for_trader_id)
+    if signal.is_test:  # a strategy's test alert never trades its subscribers' accounts
+        accounts = accounts.filter(trader__user_id=signal.strategy.user_id)
     return list(
         accounts.select_related("trader__strategy", "trader__user", "subaccount__connection")
     )
@@ -343,6 +446,10 @@ def _alert_from_signal(signal: Signal) -> ParsedAlert:
 
 
 def _contract(*, signal: Signal, account: TraderAccount, alert: ParsedAlert) -> ContractSymbol:
+    return parse_symbol(_symbol_for(account=account, alert=alert))
+
+
+def _symbol_for(*, account: TraderAccount, alert: ParsedAlert) -> str:
     trader, strategy = account.trader, account.trader.strategy
     symbol = trader.symbol_override or strategy.symbol_override or alert.symbol
     if symbol is None or symbol == "":
@@ -350,7 +457,7 @@ def _contract(*, signal: Signal, account: TraderAccount, alert: ParsedAlert) -> 
             'The alert has no symbol and the strategy sets none: add "ticker": '
             '"{{ticker}}" to the alert or a symbol override to the strategy.'
         )
-    return parse_symbol(symbol)
+    return symbol
 
 
 def _finish(
@@ -490,10 +597,43 @@ def _filters(
     )
 
 
+def _plan_for(
+    *,
+    outcome: SignalOutcome,
+    alert: ParsedAlert,
+    view: BrokerView,
+    broker: TradovateBroker,
+    contract: ContractSymbol,
+    received_at: datetime | None = None,
+) -> Plan:
+    """The engine's decision for this account on the broker's ``view`` (the one place the
+    executor and the preview ask it)."""
+    settings = effective_settings(account=outcome.trader_account, alert=alert)
+    return decide(
+        alert=AlertInput(
+            action=Action(alert.action),
+            quantity=alert.quantity,
+            price=alert.price,
+            take_profit_price=alert.take_profit_price,
+            stop_price=alert.stop_price,
+            received_at=received_at or outcome.signal.received_at,
+        ),
+        settings=settings,
+        broker=view,
+        filters=_filters(
+            outcome,
+            settings=settings,
+            realized_loss=_realized_loss_today(
+                broker, outcome=outcome, settings=settings, action=alert.action
+            ),
+        ),
+        spec=contract.spec,
+    )
+
+
 def _execute_locked(
     *, outcome: SignalOutcome, alert: ParsedAlert, contract: ContractSymbol
 ) -> None:
-    account = outcome.trader_account
     subaccount = outcome.subaccount
     signal = outcome.signal
     resuming = outcome.broker_snapshot is not None
@@ -522,27 +662,7 @@ def _execute_locked(
             )
             outcome.broker_snapshot = _snapshot(view)
             outcome.position_before = view.net_pos
-        settings = effective_settings(account=account, alert=alert)
-        plan = decide(
-            alert=AlertInput(
-                action=Action(alert.action),
-                quantity=alert.quantity,
-                price=alert.price,
-                take_profit_price=alert.take_profit_price,
-                stop_price=alert.stop_price,
-                received_at=signal.received_at,
-            ),
-            settings=settings,
-            broker=view,
-            filters=_filters(
-                outcome,
-                settings=settings,
-                realized_loss=_realized_loss_today(
-                    broker, outcome=outcome, settings=settings, action=alert.action
-                ),
-            ),
-            spec=contract.spec,
-        )
+        plan = _plan_for(outcome=outcome, alert=alert, view=view, broker=broker, contract=contract)
         outcome.decision = plan.decision.value
         outcome.reason = plan.reason
         outcome.decided_at = outcome.decided_at or timezone.now()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("strategies/<int:pk>/", v.strategy_detail, name="strategy_detail"),
     path("strategies/<int:pk>/edit/", v.strategy_edit, name="strategy_edit"),
     path("strategies/<int:pk>/test-alert/", v.strategy_test_alert, name="strategy_test_alert"),
+    path("strategies/<int:pk>/preview/", v.strategy_preview, name="strategy_preview"),
     path("traders/", v.trader_list, name="trader_list"),
     path("traders/new/", v.trader_create, name="trader_create"),
     path("traders/<int:pk>/", v.trader_detail, name="trader_detail"),

@@ -23,7 +23,9 @@ from accounts.models import Subaccount, User
 from accounts.tenancy import access_by_id, tenant_queryset
 from billing.services import PlanLimitError
 from trading import control
+from trading.alerts import parse_alert
 from trading.engine import Decision
+from trading.execution import signal_preview
 from trading.forms import (
     SETTING_NAMES,
     SignalFilterForm,
@@ -171,6 +173,27 @@ def strategy_test_alert(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Test alert sent ({action}): signal {received.signal.pk}.")
     return redirect("trading:signal_detail", pk=received.signal.pk)
+
+
+@login_required
+@require_POST
+def strategy_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the test alert would do on each of your accounts now: read from the broker, decided
+    by the engine, nothing sent."""
+    strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
+    action = request.POST.get("action", "buy")
+    if action not in control.TEST_ALERT_ACTIONS:
+        return HttpResponse(
+            f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
+            status=400,
+            content_type="text/plain",
+        )
+    body = control.strategy_test_alert_body(strategy=strategy, action=action)
+    previews = signal_preview(
+        strategy=strategy, user=_user(request), alert=parse_alert(json.loads(body))
+    )
+    context = {"strategy": strategy, "action": action, "body": body.decode(), "previews": previews}
+    return render(request, "trading/strategy_preview.html", context)
 
 
 # --- traders ----------------------------------------------------------------------------------
