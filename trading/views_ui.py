@@ -156,17 +156,21 @@ def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _bad_test_action(action: str) -> HttpResponse:
+    return HttpResponse(
+        f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
+        status=400,
+        content_type="text/plain",
+    )
+
+
 @login_required
 @require_POST
 def strategy_test_alert(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
     action = request.POST.get("action", "buy")
     if action not in control.TEST_ALERT_ACTIONS:
-        return HttpResponse(
-            f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
-            status=400,
-            content_type="text/plain",
-        )
+        return _bad_test_action(action)
     received = control.strategy_test_alert_send(strategy=strategy, action=action)
     if received.status == "rejected":
         messages.error(request, f"The test alert was rejected: {received.reason}")
@@ -183,11 +187,7 @@ def strategy_preview(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
     action = request.POST.get("action", "buy")
     if action not in control.TEST_ALERT_ACTIONS:
-        return HttpResponse(
-            f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
-            status=400,
-            content_type="text/plain",
-        )
+        return _bad_test_action(action)
     body = control.strategy_test_alert_body(strategy=strategy, action=action)
     previews = signal_preview(
         strategy=strategy, user=_user(request), alert=parse_alert(json.loads(body))
