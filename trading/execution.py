@@ -364,11 +364,14 @@ def signal_execute(*, signal_id: int) -> Signal:
             .order_by("id")
             .values_list("pk", flat=True)
         )
-        workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids))
-        with ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
-        ) as pool:
-            list(pool.map(_in_thread(outcome_execute), outcome_ids))
+        if len(outcome_ids) == 1:  # one account: on this thread and its connection, no hand-off
+            _in_thread(outcome_execute)(outcome_ids[0])
+        else:
+            workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids))
+            with ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
+            ) as pool:
+                list(pool.map(_in_thread(outcome_execute), outcome_ids))
         done["completed_at"] = timezone.now()
     Signal.objects.filter(pk=signal.pk).update(**done)
     signal.refresh_from_db()
