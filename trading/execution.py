@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
-from django.db import close_old_connections, connection
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import BooleanField, Func, Value
 from django.utils import timezone
 
@@ -838,21 +838,35 @@ def _place_exits(
 
 
 def _order_row(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
-    return Order.objects.get_or_create(
-        cl_ord_id=request.cl_ord_id,
-        defaults={
-            "subaccount": outcome.subaccount,
-            "signal": outcome.signal,
-            "outcome": outcome,
-            "symbol": request.symbol,
-            "side": request.side.value,
-            "qty": request.qty,
-            "order_type": request.order_type.value,
-            "price": request.price,
-            "stop_price": request.stop_price,
-            "role": role,
-        },
-    )
+    """The order's row before its call: a new row is written as SUBMITTED ("sent, answer
+    unknown") in one insert; an existing one (an earlier, interrupted run) is returned as it is,
+    with ``False``."""
+    try:
+        with transaction.atomic():
+            row = Order.objects.create(
+                cl_ord_id=request.cl_ord_id,
+                subaccount=outcome.subaccount,
+                signal=outcome.signal,
+                outcome=outcome,
+                symbol=request.symbol,
+                side=request.side.value,
+                qty=request.qty,
+                order_type=request.order_type.value,
+                price=request.price,
+                stop_price=request.stop_price,
+                role=role,
+                state=Order.State.SUBMITTED,
+            )
+    except IntegrityError:
+        return Order.objects.get(cl_ord_id=request.cl_ord_id), False
+    return row, True
+
+
+def _submitted(*rows: Order) -> None:
+    for row in rows:
+        if row.state != Order.State.SUBMITTED:
+            row.transition(Order.State.SUBMITTED)
+            row.save()
 
 
 def _place_once(
@@ -869,8 +883,7 @@ def _place_once(
                 row.transition(Order.State.WORKING)
                 row.save()
             return  # sent before a crash and the broker has it: never twice
-    row.transition(Order.State.SUBMITTED)
-    row.save()
+    _submitted(row)
     try:
         placed = broker.place_order(request)
     except BrokerError as exc:
@@ -899,9 +912,7 @@ def _place_oco_once(
         )
         if known is not None:
             return
-    for row in (tp_row, stop_row):
-        row.transition(Order.State.SUBMITTED)
-        row.save()
+    _submitted(tp_row, stop_row)
     try:
         placed = broker.place_oco(take_profit, stop)
     except BrokerError as exc:
