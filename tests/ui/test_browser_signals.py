@@ -46,3 +46,21 @@ def test_see_a_signal_with_its_outcome_and_orders_in_the_log(
     page.locator("#id_decision").select_option("ignored")
     page.get_by_role("button", name="Filter").click()
     assert page.get_by_text("No signal matches.").is_visible()
+
+
+def test_preview_an_alert_in_the_browser_then_nothing_was_sent(
+    page: Any, ui_account: TraderAccount, sim: Any
+) -> None:
+    strategy = ui_account.trader.strategy
+    log_in(page, strategy.user.email)
+    page.goto(f"/trading/strategies/{strategy.pk}/")
+    page.locator("#test-action").select_option("sell")
+    page.get_by_role("button", name="Preview (nothing sent)").click()
+    page.wait_for_url(f"**/trading/strategies/{strategy.pk}/preview/")
+    assert "Nothing was sent" in page.locator("main").inner_text()
+    row = page.locator(f"#preview-{ui_account.pk}")
+    assert "DEMO1001" in row.inner_text()
+    assert "open short 1" in row.inner_text()
+    assert "Sell 1 MNQZ6 at market" in row.inner_text()
+    assert net_position(sim) == 0
+    assert not Order.objects.exists()
