@@ -385,7 +385,7 @@ def signals_visible(*, user: User) -> QuerySet[Signal]:
         Q(for_trader__isnull=True) | Q(for_trader__user=user)
     )  # a subscriber's cutoff signal is theirs, not the strategy vendor's
     return Signal.objects.filter(
-        own_strategy | Q(outcomes__trader_account__trader__user=user)
+        own_strategy | Q(for_trader__user=user) | Q(outcomes__trader_account__trader__user=user)
     ).distinct()
 
 

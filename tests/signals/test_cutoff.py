@@ -102,3 +102,36 @@ def test_no_cutoff_signal_without_the_setting(trader_account: TraderAccount) -> 
     Trader.objects.filter(pk=trader.pk).update(flatten_after_cutoff=True)
     (signal,) = cutoff_signals_create(now=_today_ny(15, 50))
     assert signal.symbol == "MNQZ6"
+
+
+@pytest.mark.django_db
+def test_a_subscribers_cutoff_signal_is_not_shown_to_the_strategy_vendor(
+    trader_account: TraderAccount,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    vendor = UserFactory.create()
+    strategy = trader_account.trader.strategy
+    Strategy.objects.filter(pk=strategy.pk).update(user=vendor, visibility="public")
+    subscriber = trader_account.trader.user
+    signal = Signal.objects.create(
+        strategy=strategy,
+        for_trader=trader_account.trader,
+        idempotency_key="cutoff:x",
+        raw_body='{"action": "close"}',
+        action="close",
+        symbol="MNQZ6",
+    )
+    detail = reverse("trading:signal_detail", args=[signal.pk])
+    as_vendor, as_subscriber = Client(), Client()
+    as_vendor.force_login(vendor)
+    as_subscriber.force_login(subscriber)
+    assert as_vendor.get(detail).status_code == 404
+    assert (
+        f"/trading/signals/{signal.pk}/"
+        not in as_vendor.get(reverse("trading:signal_list")).content.decode()
+    )
+    assert as_subscriber.get(detail).status_code == 200
