@@ -16,6 +16,8 @@ _PATTERNS = [
         ),
         r"\1[redacted]",
     ),
+    # A strategy's webhook URL is its secret: whoever has it can send its alerts (access logs).
+    (re.compile(r"(/webhooks/tradingview/)[^/\s\"?]+"), r"\1[redacted]"),
     # Tradovate websocket authorize frames: authorize\n<id>\n\n<token>
     (re.compile(r"(authorize\\?n\d+\\?n\\?n)\S+"), r"\1[redacted]"),
 ]

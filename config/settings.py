@@ -276,5 +276,8 @@ LOGGING = {
         # One INFO line per HTTP request to the broker is noise; failures are logged by us.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # uvicorn's access lines carry request paths (a webhook URL is a secret): they go
+        # through our redacting handler instead of uvicorn's own.
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
