@@ -9,8 +9,9 @@ broker by the executor (D19), and a flat account records "already flat".
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trading.alerts import parse_alert
+from trading.execution import time_windows_from
 from trading.models import Signal, SignalOutcome, Trader
+from trading.settings_resolution import TimeWindow
 
 # A cutoff missed for longer than this (beat stopped) is not acted on late: the trader sees
 # the position in the control centre instead of a surprise flatten hours after the window.
@@ -35,22 +38,19 @@ class Cutoff:
 
 
 def cutoff_due(
-    *, windows: list[tuple[time, time]], zone: str, now: datetime, grace: timedelta = CUTOFF_GRACE
+    *, windows: Sequence[TimeWindow], zone: str, now: datetime, grace: timedelta = CUTOFF_GRACE
 ) -> Cutoff | None:
     """The window end passed within ``grace`` before ``now`` while no window is open, if any.
 
-    Pure. ``windows`` are (start, end) in ``zone``; an end before its start crosses midnight.
+    Pure. ``windows`` are read in ``zone``, as the engine's filter reads them.
     """
     local = now.astimezone(ZoneInfo(zone))
-    moment = local.time()
-    for start, end in windows:
-        inside = start <= moment < end if start < end else (moment >= start or moment < end)
-        if inside:
-            return None
+    if any(window.contains(local.time()) for window in windows):
+        return None
     latest: datetime | None = None
-    for _, end in windows:
+    for window in windows:
         for days in (0, 1):
-            ended = datetime.combine(local.date() - timedelta(days=days), end, local.tzinfo)
+            ended = datetime.combine(local.date() - timedelta(days=days), window.end, local.tzinfo)
             if ended <= local and (latest is None or ended > latest):
                 latest = ended
     if latest is None or local - latest > grace:
@@ -61,18 +61,20 @@ def cutoff_due(
     )
 
 
-def _resolved(trader: Trader) -> tuple[bool, list[tuple[time, time]]]:
+def _resolved(trader: Trader) -> tuple[bool, tuple[TimeWindow, ...]]:
+    """flatten_after_cutoff and the time windows, the trader's where set, else the strategy's."""
     strategy = trader.strategy
     flatten = trader.flatten_after_cutoff
     if flatten is None:
         flatten = strategy.flatten_after_cutoff
-    windows = trader.time_windows if trader.time_windows is not None else strategy.time_windows
-    parsed = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in windows or []]
-    return bool(flatten), parsed
+    windows = time_windows_from(
+        trader.time_windows if trader.time_windows is not None else strategy.time_windows
+    )
+    return bool(flatten), windows or ()
 
 
 def _symbols(trader: Trader) -> list[str]:
-    """The contracts this trader's signals traded lately (and its symbol override)."""
+    """The contracts this trader's signals traded lately."""
     since = timezone.now() - RECENT_SYMBOLS
     symbols = set(
         SignalOutcome.objects.filter(trader_account__trader=trader, started_at__gte=since)

@@ -29,14 +29,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import BooleanField, Func, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Func, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.alerts import ParsedAlert
 from trading.brokers.base import (
     BrokerError,
+    BrokerPosition,
     BrokerRejected,
     OrderRequest,
     OrderType,
@@ -88,6 +89,15 @@ class SafetyBlock(Exception):
 # --- settings from the models ------------------------------------------------------------------
 
 
+def time_windows_from(stored: list[list[str]] | None) -> tuple[TimeWindow, ...] | None:
+    """A model's stored ``time_windows`` (``[["09:30", "15:45"], ...]``) as the engine's."""
+    if stored is None:
+        return None
+    return tuple(
+        TimeWindow(start=dtime.fromisoformat(a), end=dtime.fromisoformat(b)) for a, b in stored
+    )
+
+
 def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
     """The model's settings as the engine's layer (None = inherit / default)."""
     take_profits = None
@@ -107,12 +117,7 @@ def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
             distance=obj.stop_distance if obj.stop_distance is not None else Decimal(0),
             unit=DistanceUnit(obj.stop_unit),
         )
-    windows = None
-    if obj.time_windows is not None:
-        windows = tuple(
-            TimeWindow(start=dtime.fromisoformat(a), end=dtime.fromisoformat(b))
-            for a, b in obj.time_windows
-        )
+    windows = time_windows_from(obj.time_windows)
     break_even = None
     if obj.break_even_trigger_ticks is not None:
         break_even = BreakEven(
@@ -220,13 +225,7 @@ def _exit_words(plan: Plan) -> str:
 def signal_preview(*, strategy: Strategy, user: Any, alert: ParsedAlert) -> list[Preview]:
     """For each of ``user``'s enabled accounts following ``strategy``: read the broker, ask the
     engine, and say what would be sent. Places nothing, writes nothing."""
-    accounts = TraderAccount.objects.filter(
-        trader__strategy=strategy,
-        trader__user=user,
-        trader__enabled=True,
-        enabled=True,
-        subaccount__active=True,
-    ).select_related("trader__strategy", "trader__user", "subaccount__connection")
+    accounts = _acting_accounts(strategy).filter(trader__user=user)
     now = timezone.now()
     result = []
     for account in accounts:
@@ -315,20 +314,20 @@ def position_lock(*, subaccount: Subaccount, symbol: str, timeout: float = 30.0)
 # --- one signal ---------------------------------------------------------------------------------
 
 
+def _acting_accounts(strategy: Strategy) -> QuerySet[TraderAccount]:
+    """The enabled accounts of the enabled traders following ``strategy``, ready to execute."""
+    return TraderAccount.objects.filter(
+        trader__strategy=strategy, trader__enabled=True, enabled=True, subaccount__active=True
+    ).select_related("trader__strategy", "trader__user", "subaccount__connection")
+
+
 def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
-    accounts = TraderAccount.objects.filter(
-        trader__strategy=signal.strategy,
-        trader__enabled=True,
-        enabled=True,
-        subaccount__active=True,
-    )
+    accounts = _acting_accounts(signal.strategy)
     if signal.for_trader_id is not None:
         accounts = accounts.filter(trader_id=signal.for_trader_id)
     if signal.is_test:  # a strategy's test alert never trades its subscribers' accounts
         accounts = accounts.filter(trader__user_id=signal.strategy.user_id)
-    return list(
-        accounts.select_related("trader__strategy", "trader__user", "subaccount__connection")
-    )
+    return list(accounts)
 
 
 def signal_execute(*, signal_id: int) -> Signal:
@@ -341,10 +340,10 @@ def signal_execute(*, signal_id: int) -> Signal:
             status=Signal.Status.EXECUTING, started_at=timezone.now()
         )
     accounts = signal_accounts(signal=signal)
-    done: dict[str, Any] = {"status": Signal.Status.DONE, "completed_at": timezone.now()}
+    reason: dict[str, str] = {}
     if not accounts:
         # D22: "no enabled accounts" is a visible outcome, never silence.
-        done["rejection_reason"] = (
+        reason["rejection_reason"] = (
             "No enabled trader account follows this strategy: nothing was sent."
         )
     else:
@@ -372,8 +371,9 @@ def signal_execute(*, signal_id: int) -> Signal:
                 max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
             ) as pool:
                 list(pool.map(_in_thread(outcome_execute), outcome_ids))
-        done["completed_at"] = timezone.now()
-    Signal.objects.filter(pk=signal.pk).update(**done)
+    Signal.objects.filter(pk=signal.pk).update(
+        status=Signal.Status.DONE, completed_at=timezone.now(), **reason
+    )
     signal.refresh_from_db()
     return signal
 
@@ -408,7 +408,6 @@ def outcome_execute(*, outcome_id: int) -> None:
     ).get(pk=outcome_id)
     if outcome.status != SignalOutcome.Status.PENDING:
         return
-    close_old_connections()
     signal = outcome.signal
     alert = _alert_from_signal(signal)
     try:
@@ -495,10 +494,17 @@ def _read_account(
     except BrokerError as exc:
         raise SafetyBlock(str(exc)) from exc
     working = tuple(o for o in account_orders if o.symbol == symbol)
-    net_pos = sum(p.net_pos for p in positions)
+    return _view(positions, working), len(account_orders)
+
+
+def _view(positions: list[BrokerPosition], working: tuple[WorkingOrder, ...]) -> BrokerView:
     net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
-    view = BrokerView(net_pos=net_pos, net_price=net_price, working_orders=working, last_price=None)
-    return view, len(account_orders)
+    return BrokerView(
+        net_pos=sum(p.net_pos for p in positions),
+        net_price=net_price,
+        working_orders=working,
+        last_price=None,
+    )
 
 
 def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
@@ -512,9 +518,7 @@ def _read_position(broker: TradovateBroker, *, account_id: int, symbol: str) -> 
         positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
     except BrokerError as exc:
         raise SafetyBlock(str(exc)) from exc
-    net_pos = sum(p.net_pos for p in positions)
-    net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
-    return BrokerView(net_pos=net_pos, net_price=net_price, working_orders=(), last_price=None)
+    return _view(positions, ())
 
 
 def _snapshot(view: BrokerView) -> dict[str, Any]:
@@ -726,10 +730,9 @@ def _carry_out(
             )
     if plan.entry is not None:
         side, qty = plan.entry.side, plan.entry.qty
-        _place_once(
+        entry = _place_once(
             broker,
             outcome=outcome,
-            step="entry",
             role=Order.Role.ENTRY,
             request=OrderRequest(
                 account_id=account_id,
@@ -748,8 +751,7 @@ def _carry_out(
             until=lambda pos: pos == plan.target_position,
         )
         if view.net_pos == plan.target_position:  # the broker's position says it filled
-            entry = Order.objects.filter(cl_ord_id=_cl_ord_id(outcome, "entry")).first()
-            if entry is not None and Order.State.FILLED in Order.TRANSITIONS[entry.state]:
+            if Order.State.FILLED in Order.TRANSITIONS[entry.state]:
                 entry.transition(Order.State.FILLED)
                 entry.save(update_fields=["state", "updated_at"])
     if view is None:  # nothing changed the position: read it once
@@ -813,7 +815,6 @@ def _place_exits(
         _place_once(
             broker,
             outcome=outcome,
-            step="sl",
             role=Order.Role.STOP,
             request=order(
                 exits.stop.side, exits.stop.qty, OrderType.STOP, "sl", stop_price=exits.stop.price
@@ -826,7 +827,6 @@ def _place_exits(
             _place_once(
                 broker,
                 outcome=outcome,
-                step=f"tp{number}",
                 role=Order.Role.TAKE_PROFIT,
                 request=take_profit,
             )
@@ -870,8 +870,9 @@ def _submitted(*rows: Order) -> None:
 
 
 def _place_once(
-    broker: TradovateBroker, *, outcome: SignalOutcome, step: str, role: str, request: OrderRequest
-) -> None:
+    broker: TradovateBroker, *, outcome: SignalOutcome, role: str, request: OrderRequest
+) -> Order:
+    """Send ``request`` once (its row first); the row, as the broker left it."""
     row, created = _order_row(outcome, request, role)
     if not created and row.state != Order.State.CREATED:
         known = row.broker_order_id or broker.order_id_for(
@@ -882,7 +883,7 @@ def _place_once(
                 row.broker_order_id = known
                 row.transition(Order.State.WORKING)
                 row.save()
-            return  # sent before a crash and the broker has it: never twice
+            return row  # sent before a crash and the broker has it: never twice
     _submitted(row)
     try:
         placed = broker.place_order(request)
@@ -894,6 +895,7 @@ def _place_once(
     row.broker_order_id = placed.order_id
     row.transition(Order.State.WORKING)
     row.save()
+    return row
 
 
 def _place_oco_once(

@@ -52,7 +52,12 @@ from accounts.crypto import decrypt_str
 from accounts.models import BrokerConnection, Subaccount
 from config.heartbeat import heartbeat_beat
 from trading.brokers.base import WORKING_STATUSES, BrokerError, OrderType, WorkingOrder
-from trading.brokers.services import broker_for, connection_login_key, connection_record_error
+from trading.brokers.services import (
+    broker_for,
+    broker_token_usable,
+    connection_login_key,
+    connection_record_error,
+)
 from trading.brokers.tradovate.broker import TradovateBroker
 from trading.brokers.tradovate.md import Quote, QuoteStream, md_token_ensure, md_url
 from trading.brokers.tradovate.ws import ConnectGate, SocketError
@@ -199,12 +204,7 @@ def _record(*, outcome_pk: int, line: str) -> None:
 
 def _login_blocked(connection: BrokerConnection) -> str:
     """Why no login may be attempted for this connection now ("" = it may)."""
-    usable = (
-        connection.has_token
-        and connection.token_expires_at is not None
-        and connection.token_expires_at > timezone.now()
-    )
-    if connection.status == BrokerConnection.Status.ERROR and not usable:
+    if connection.status == BrokerConnection.Status.ERROR and not broker_token_usable(connection):
         return (
             f"connection '{connection.label}' is in error ({connection.last_error or 'no detail'})"
             ": test it again under Connections"

@@ -14,9 +14,10 @@ from tests.signals.helpers import only_outcome, position, send
 from trading.cutoff import cutoff_due, cutoff_signals_create
 from trading.execution import signal_execute
 from trading.models import Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.settings_resolution import TimeWindow
 
 NY = "America/New_York"
-DAY = [(time(9, 30), time(15, 45))]
+DAY = [TimeWindow(time(9, 30), time(15, 45))]
 
 
 def _ny(hour: int, minute: int) -> datetime:
@@ -35,9 +36,13 @@ def _today_ny(hour: int, minute: int) -> datetime:
         (DAY, _ny(16, 10), "2026-11-20T15:45"),
         (DAY, _ny(16, 16), None),  # more than 30 minutes late: not acted on
         (DAY, _ny(9, 0), None),  # before the window, yesterday's end long gone
-        ([(time(9, 30), time(11, 0)), (time(13, 0), time(15, 45))], _ny(11, 5), "2026-11-20T11:00"),
-        ([(time(18, 0), time(2, 0))], _ny(2, 1), "2026-11-20T02:00"),  # crosses midnight
-        ([(time(18, 0), time(2, 0))], _ny(23, 0), None),
+        (
+            [TimeWindow(time(9, 30), time(11, 0)), TimeWindow(time(13, 0), time(15, 45))],
+            _ny(11, 5),
+            "2026-11-20T11:00",
+        ),
+        ([TimeWindow(time(18, 0), time(2, 0))], _ny(2, 1), "2026-11-20T02:00"),  # crosses midnight
+        ([TimeWindow(time(18, 0), time(2, 0))], _ny(23, 0), None),
     ],
 )
 def test_cutoff_due(windows: Any, now: datetime, key: str | None) -> None:

@@ -145,7 +145,8 @@ def connection_record_error(*, connection: BrokerConnection, error: Exception) -
     connection.save(update_fields=fields)
 
 
-def _token_usable(connection: BrokerConnection) -> bool:
+def broker_token_usable(connection: BrokerConnection) -> bool:
+    """True when ``broker_token_ensure`` would use the stored token, not log in again."""
     return (
         connection.has_token
         and connection.token_expires_at is not None
@@ -157,11 +158,11 @@ def broker_token_ensure(*, connection: BrokerConnection) -> str:
     """A usable access token: the stored one, else a fresh login (token requests are scarce:
     about 5 an hour). Many threads or processes needing a token for one login at once make
     one request: the connection row is locked, and whoever waited reuses the new token."""
-    if _token_usable(connection):
+    if broker_token_usable(connection):
         return decrypt_str(connection.access_token_encrypted)
     with transaction.atomic():
         locked = BrokerConnection.objects.select_for_update().get(pk=connection.pk)
-        if _token_usable(locked):
+        if broker_token_usable(locked):
             _copy_token(source=locked, target=connection)
             return decrypt_str(locked.access_token_encrypted)
         credentials = connection_credentials(connection=locked)
