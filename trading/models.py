@@ -226,8 +226,18 @@ class Signal(models.Model):
         RECEIVED = "received", "Received"
         REJECTED = "rejected", "Rejected"
         EXECUTING = "executing", "Executing"
+        # Final summaries of the outcomes (services: signal_status_summarise).
         DONE = "done", "Done"
+        PARTLY_FAILED = "partly_failed", "Partly failed"
+        FAILED = "failed", "Failed"
+        # An order call got no answer: looked up until the broker says (never abandoned).
+        IN_DOUBT = "in_doubt", "In doubt"
         EXPIRED = "expired", "Expired"
+
+    # Statuses after which nothing more happens to the signal (pages stop polling).
+    FINAL_STATUSES: ClassVar[frozenset[str]] = frozenset(
+        {Status.REJECTED, Status.DONE, Status.PARTLY_FAILED, Status.FAILED, Status.EXPIRED}
+    )
 
     TENANT_PATH: ClassVar[str] = "strategy__user"
 
@@ -243,12 +253,15 @@ class Signal(models.Model):
     parsed = models.JSONField(null=True, blank=True)
     action = models.CharField(max_length=8, blank=True, default="")
     symbol = models.CharField(max_length=40, blank=True, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     rejection_reason = models.TextField(blank=True, default="")
     is_test = models.BooleanField(default=False)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The worker process executing it ("host:pid" of its heartbeat): a sweep resumes the signal
+    # within seconds when that worker's heartbeat stops.
+    executing_by = models.CharField(max_length=100, blank=True, default="")
 
     objects = TenantQuerySet.as_manager()
 
@@ -267,6 +280,8 @@ class SignalOutcome(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         SAFETY_BLOCK = "safety_block", "Safety block"
+        # An order call went unanswered: looked up with backoff until the broker says.
+        IN_DOUBT = "in_doubt", "In doubt"
 
     TENANT_PATH: ClassVar[str] = "trader_account__trader__user"
 
@@ -291,6 +306,9 @@ class SignalOutcome(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Since when the outcome is in doubt (an unanswered order call), and how many look-ups ran.
+    in_doubt_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    lookups = models.PositiveIntegerField(default=0)
 
     objects = TenantQuerySet.as_manager()
 
@@ -313,24 +331,40 @@ class Order(models.Model):
         ENTRY = "entry", "Entry"
         TAKE_PROFIT = "take_profit", "Take-profit"
         STOP = "stop", "Stop"
-        FLATTEN = "flatten", "Flatten"
+        FLATTEN = "flatten", "Close (flatten)"
 
     class State(models.TextChoices):
         CREATED = "created", "Created (not sent)"
         SUBMITTED = "submitted", "Sent, answer unknown"
+        # The call was made and its answer lost (timeout): looked up by clOrdId, never re-sent.
+        IN_DOUBT = "in_doubt", "In doubt: looking it up"
         WORKING = "working", "Working"
         FILLED = "filled", "Filled"
         CANCELLED = "cancelled", "Cancelled"
         REJECTED = "rejected", "Rejected"
+        # Looked up for the whole look-up schedule and the broker never had it.
+        NEVER_PLACED = "never_placed", "Never reached the broker"
 
     # The explicit state machine: a transition not listed here raises (CONVENTIONS.md, Orders).
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         State.CREATED: frozenset({State.SUBMITTED, State.WORKING, State.FILLED, State.REJECTED}),
-        State.SUBMITTED: frozenset({State.WORKING, State.FILLED, State.CANCELLED, State.REJECTED}),
+        State.SUBMITTED: frozenset(
+            {State.IN_DOUBT, State.WORKING, State.FILLED, State.CANCELLED, State.REJECTED}
+        ),
+        State.IN_DOUBT: frozenset(
+            {
+                State.WORKING,
+                State.FILLED,
+                State.CANCELLED,
+                State.REJECTED,
+                State.NEVER_PLACED,
+            }
+        ),
         State.WORKING: frozenset({State.FILLED, State.CANCELLED}),
         State.FILLED: frozenset(),
         State.CANCELLED: frozenset(),
         State.REJECTED: frozenset(),
+        State.NEVER_PLACED: frozenset(),
     }
     TENANT_PATH: ClassVar[str] = "subaccount__connection__user"
 
@@ -350,7 +384,7 @@ class Order(models.Model):
     price = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
     stop_price = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
     role = models.CharField(max_length=12, choices=Role.choices)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CREATED)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
