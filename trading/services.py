@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Func, TextField, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -33,7 +34,9 @@ def signal_receive(
     """Store the alert (good or bad) and enqueue its execution after commit. No broker I/O.
 
     Exactly once: an alert ``id`` makes the key; without one, the same body for the same
-    strategy within SIGNAL_DEDUP_WINDOW_SECONDS is a duplicate delivery. A duplicate answers
+    strategy within SIGNAL_DEDUP_WINDOW_SECONDS is a duplicate delivery, also when the copies
+    arrive at the same moment on different connections and processes (the id is a unique key;
+    a body is checked and stored under a lock on strategy + body). A duplicate answers
     with the first signal and executes nothing. A bad alert is stored as rejected with the
     reason, so the subscriber can see it in the signal log.
     """
@@ -51,41 +54,58 @@ def signal_receive(
             is_test=is_test,
         )
         return Received(status="rejected", signal=signal, reason=str(exc))
-    body_hash = _body_key(strategy, raw)
+    fields = {
+        "strategy": strategy,
+        "raw_body": text,
+        "content_type": content_type[:100],
+        "parsed": {"alert": parsed.as_json(), "fields": _jsonable(parsed.fields)},
+        "action": parsed.action.value,
+        "symbol": (parsed.symbol or "")[:40],
+        "is_test": is_test,
+    }
     if parsed.alert_id is not None:
+        # The key itself is unique: a concurrent twin waits for this insert, then fails on it.
         key = f"{strategy.pk}:id:{parsed.alert_id}"
+        try:
+            with transaction.atomic():
+                signal = Signal.objects.create(idempotency_key=key, **fields)
+        except IntegrityError:
+            return Received(status="duplicate", signal=Signal.objects.get(idempotency_key=key))
     else:
-        window = timezone.now() - timedelta(seconds=settings.SIGNAL_DEDUP_WINDOW_SECONDS)
-        earlier = (
-            Signal.objects.filter(
-                strategy=strategy,
-                idempotency_key__startswith=f"{strategy.pk}:body:{body_hash}",
-                received_at__gte=window,
-            )
-            .order_by("received_at")
-            .first()
-        )
-        if earlier is not None:
-            return Received(status="duplicate", signal=earlier)
-        key = f"{strategy.pk}:body:{body_hash}:{timezone.now().timestamp():.3f}"
-    try:
+        body_key = f"{strategy.pk}:body:{_body_key(strategy, raw)}"
         with transaction.atomic():
-            signal = Signal.objects.create(
-                strategy=strategy,
-                idempotency_key=key,
-                raw_body=text,
-                content_type=content_type[:100],
-                parsed={"alert": parsed.as_json(), "fields": _jsonable(parsed.fields)},
-                action=parsed.action.value,
-                symbol=(parsed.symbol or "")[:40],
-                is_test=is_test,
+            # Check-then-insert is atomic under a transaction-scoped lock on this strategy and
+            # body: an identical alert arriving at the same moment waits here until this one has
+            # committed, then finds it (READ COMMITTED: its next statement sees the commit).
+            _xact_lock(strategy, body_key)
+            window = timezone.now() - timedelta(seconds=settings.SIGNAL_DEDUP_WINDOW_SECONDS)
+            earlier = (
+                Signal.objects.filter(
+                    strategy=strategy,
+                    idempotency_key__startswith=body_key,
+                    received_at__gte=window,
+                )
+                .order_by("received_at")
+                .first()
             )
-    except IntegrityError:
-        return Received(status="duplicate", signal=Signal.objects.get(idempotency_key=key))
+            if earlier is not None:
+                return Received(status="duplicate", signal=earlier)
+            key = f"{body_key}:{timezone.now().timestamp():.6f}"
+            signal = Signal.objects.create(idempotency_key=key, **fields)
     from trading.tasks import execute_signal
 
     transaction.on_commit(lambda: execute_signal.delay(signal.pk))
     return Received(status="accepted", signal=signal)
+
+
+def _xact_lock(strategy: Strategy, name: str) -> None:
+    """A PostgreSQL advisory lock on ``name`` until the current transaction ends (through the
+    ORM: D05, no hand-written SQL)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    Strategy.objects.filter(pk=strategy.pk).annotate(
+        locked=Func(Value(key), function="pg_advisory_xact_lock", output_field=TextField())
+    ).values_list("locked", flat=True).first()
 
 
 def _jsonable(fields: dict[str, object]) -> dict[str, object]:
