@@ -449,9 +449,17 @@ def _failed_signals() -> dict[str, Any]:
     failed = SignalOutcome.objects.filter(
         status__in=FAILED_OUTCOMES, signal__received_at__gte=since
     ).select_related("signal__strategy", "subaccount", "trader_account__trader__user")
+    now = timezone.now()
+    in_doubt = [
+        (outcome, int((now - (outcome.in_doubt_since or now)).total_seconds()))
+        for outcome in SignalOutcome.objects.filter(status=SignalOutcome.Status.IN_DOUBT)
+        .select_related("signal__strategy", "subaccount", "trader_account__trader__user")
+        .order_by("in_doubt_since")
+    ]
     return {
         "failed_signals_count": failed.count(),
         "failed_signals": failed.order_by("-signal__received_at", "-id")[:5],
+        "in_doubt": in_doubt,
     }
 
 

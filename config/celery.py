@@ -83,7 +83,10 @@ def _configure() -> None:
         result_serializer="json",
         accept_content=["json"],
         task_default_queue="default",
-        task_routes={"trading.execute_signal": {"queue": "signals"}},
+        task_routes={
+            "trading.execute_signal": {"queue": "signals"},
+            "trading.settle_in_doubt": {"queue": "signals"},
+        },
         # One direct exchange and routing key per queue: a message lands in exactly one queue.
         task_queues=[
             Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES

@@ -129,10 +129,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": "default"},
     },
-    # Signals a dead worker left executing are resumed (exactly once: locks + clOrdIds).
+    # Signals whose worker died (lease lapsed) are resumed, and in-doubt orders whose look-up
+    # is overdue are looked up (exactly once: locks + clOrdIds).
     "resume-stale-signals": {
         "task": "trading.resume_stale_signals",
-        "schedule": 30.0,
+        "schedule": 5.0,
         "options": {"queue": "default"},
     },
     # Traders with flatten_after_cutoff: a CLOSE when their trading window ends.
@@ -220,6 +221,13 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8100").rstrip
 SIGNAL_DEDUP_WINDOW_SECONDS = env.int("SIGNAL_DEDUP_WINDOW_SECONDS", default=10)
 # A signal not started within this many seconds of arrival is not traded (said so).
 SIGNAL_MAX_AGE_SECONDS = env.int("SIGNAL_MAX_AGE_SECONDS", default=120)
+# A worker executing a signal renews a lease this long; lapsed, the sweep resumes the signal.
+SIGNAL_LEASE_SECONDS = env.int("SIGNAL_LEASE_SECONDS", default=10)
+# An order call with no answer is looked up by clOrdId after each of these delays (about 7
+# minutes in all), then on every sweep; only then is it "never placed" (trading/in_doubt.py).
+IN_DOUBT_LOOKUP_DELAYS_SECONDS = env.list(
+    "IN_DOUBT_LOOKUP_DELAYS_SECONDS", cast=float, default=[2, 4, 8, 15, 30, 60, 120, 180]
+)
 # Entries stop on a trading account holding this many working orders (Z6).
 WORKING_ORDERS_CAP = env.int("WORKING_ORDERS_CAP", default=40)
 # Accounts of one signal executed at once by a worker process.

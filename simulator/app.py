@@ -386,6 +386,9 @@ class Simulator:
             self.flush()
         if endpoint in ORDER_ENDPOINTS and isinstance(result, dict) and "orderId" in result:
             counters.orders_placed += 1
+        dropped = faults.take("drop", endpoint)
+        if dropped is not None:  # done, but the answer is lost on the way back
+            await asyncio.sleep(float(dropped["seconds"]))
         return 200, result
 
     def _penalty(self, endpoint: str, body: Any) -> JSON | None:

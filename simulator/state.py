@@ -71,6 +71,9 @@ COUNTED: dict[str, JSON] = {
     "p_ticket": {"time": 2, "captcha": False},
     "http_5xx": {"status": 503},
     "hang": {"seconds": 30},
+    # The call is carried out, then its answer is held this long (the client times out): the
+    # order exists at the exchange although the caller never heard so.
+    "drop": {"seconds": 30},
     "reject_orders": {
         "failureReason": "MaxPosLimitReached",
         "failureText": "Rejected by the simulator",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
@@ -57,6 +57,16 @@ from trading.engine import (
     decide,
     exits_for,
 )
+from trading.in_doubt import (
+    InDoubt,
+    lookups_exhausted,
+    order_mark_in_doubt,
+    order_mark_never_placed,
+    order_settle_by_lookup,
+    outcome_lookup_counted,
+    outcome_mark_in_doubt,
+    signal_lease,
+)
 from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
 from trading.settings_resolution import (
     OFF,
@@ -75,6 +85,7 @@ from trading.settings_resolution import (
     resolve,
 )
 from trading.settings_resolution import DirectionFilter as EngineDirectionFilter
+from trading.signal_status import signal_status_summarise
 
 logger = logging.getLogger(__name__)
 
@@ -333,12 +344,19 @@ def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
 def signal_execute(*, signal_id: int) -> Signal:
     """Execute a stored signal on every enabled account, concurrently; safe to run again."""
     signal = Signal.objects.select_related("strategy").get(pk=signal_id)
-    if signal.status in (Signal.Status.DONE, Signal.Status.REJECTED, Signal.Status.EXPIRED):
+    if signal.status in Signal.FINAL_STATUSES:
         return signal
-    if signal.started_at is None:
-        Signal.objects.filter(pk=signal.pk).update(
-            status=Signal.Status.EXECUTING, started_at=timezone.now()
-        )
+    with signal_lease(signal_id=signal.pk):
+        _signal_execute_leased(signal)
+    signal.refresh_from_db()
+    return signal
+
+
+def _signal_execute_leased(signal: Signal) -> None:
+    started = {"started_at": timezone.now()} if signal.started_at is None else {}
+    Signal.objects.filter(pk=signal.pk).update(
+        status=Signal.Status.EXECUTING, executing_by=_executor(), **started
+    )
     accounts = signal_accounts(signal=signal)
     reason: dict[str, str] = {}
     if not accounts:
@@ -371,11 +389,27 @@ def signal_execute(*, signal_id: int) -> Signal:
                 max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
             ) as pool:
                 list(pool.map(_in_thread(outcome_execute), outcome_ids))
-    Signal.objects.filter(pk=signal.pk).update(
-        status=Signal.Status.DONE, completed_at=timezone.now(), **reason
-    )
-    signal.refresh_from_db()
-    return signal
+    signal_status_summarise(signal_id=signal.pk, **reason)
+
+
+def _executor() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def outcome_settle(*, outcome_id: int) -> None:
+    """One look-up round for an in-doubt outcome (the schedule's task, or the sweep): the
+    outcome is executed again, which looks its in-doubt orders up before anything else and
+    never sends one twice; then the signal's status is summarised again."""
+    if not outcome_lookup_counted(outcome_id=outcome_id):
+        return
+    try:
+        outcome_execute(outcome_id=outcome_id)
+    finally:
+        signal_id = SignalOutcome.objects.values_list("signal_id", flat=True).get(pk=outcome_id)
+        signal_status_summarise(signal_id=signal_id)
 
 
 def _in_thread(function: Callable[..., None]) -> Callable[[int], None]:
@@ -397,6 +431,9 @@ _OUTCOME_COLUMNS = [
 ]
 
 
+_RUNNABLE = (SignalOutcome.Status.PENDING, SignalOutcome.Status.IN_DOUBT)
+
+
 def outcome_execute(*, outcome_id: int) -> None:
     """One signal on one trader account. Records everything on the outcome; never raises for
     a broker failure."""
@@ -406,7 +443,7 @@ def outcome_execute(*, outcome_id: int) -> None:
         "trader_account__trader__strategy",
         "subaccount__connection",
     ).get(pk=outcome_id)
-    if outcome.status != SignalOutcome.Status.PENDING:
+    if outcome.status not in _RUNNABLE:
         return
     signal = outcome.signal
     alert = _alert_from_signal(signal)
@@ -423,9 +460,11 @@ def outcome_execute(*, outcome_id: int) -> None:
             # Another worker may have finished it meanwhile. Only the outcome's own columns are
             # re-read: refreshing everything would drop the loaded relations (7 more queries).
             outcome.refresh_from_db(fields=_OUTCOME_COLUMNS)
-            if outcome.status != SignalOutcome.Status.PENDING:
+            if outcome.status not in _RUNNABLE:
                 return
             _execute_locked(outcome=outcome, alert=alert, contract=contract)
+    except InDoubt as exc:
+        outcome_mark_in_doubt(outcome, error=exc)
     except SafetyBlock as exc:
         _finish(
             outcome,
@@ -480,6 +519,13 @@ def _finish(
             outcome.broker_response = error.broker_text
         if outcome.reason == "":
             outcome.reason = str(error)
+    elif status == SignalOutcome.Status.DONE and outcome.in_doubt_since is not None:  # settled: the timeout is history, said in words
+        waited = (outcome.finished_at - outcome.in_doubt_since).total_seconds()
+        outcome.reason = (
+            f"{outcome.reason}; was in doubt ({outcome.error_type}), settled at the broker "
+            f"after {outcome.lookups} look-up(s) over {waited:.0f} s"
+        )
+        outcome.error_type = outcome.error_message = outcome.broker_response = ""
     outcome.save()
 
 
@@ -645,7 +691,11 @@ def _execute_locked(
     signal = outcome.signal
     resuming = outcome.broker_snapshot is not None
     age = (timezone.now() - signal.received_at).total_seconds()
-    if not resuming and age > django_settings.SIGNAL_MAX_AGE_SECONDS:
+    if (
+        not resuming
+        and age > django_settings.SIGNAL_MAX_AGE_SECONDS
+        and not Order.objects.filter(outcome=outcome).exists()  # never expire what was sent
+    ):
         _finish(
             outcome,
             SignalOutcome.Status.FAILED,
@@ -682,7 +732,15 @@ def _execute_locked(
                 f"{subaccount.name} already has {django_settings.WORKING_ORDERS_CAP} or more "
                 "working orders (Z6 cap); cancel stale orders first"
             )
-        _carry_out(plan=plan, broker=broker, outcome=outcome, contract=contract)
+        try:
+            _carry_out(
+                plan=plan, broker=broker, outcome=outcome, contract=contract, resuming=resuming
+            )
+        except (InDoubt, BrokerRejected):
+            raise  # in doubt already, or a definite refusal: the outcome says which
+        except (BrokerError, SafetyBlock, TimeoutError) as exc:
+            # Something may have been sent already: never "failed", finish it later.
+            raise InDoubt(f"the broker could not be reached to finish the orders ({exc})") from exc
     finally:
         broker.rest.close()
 
@@ -709,25 +767,30 @@ def _cl_ord_id(outcome: SignalOutcome, step: str) -> str:
 
 
 def _carry_out(
-    *, plan: Plan, broker: TradovateBroker, outcome: SignalOutcome, contract: ContractSymbol
+    *,
+    plan: Plan,
+    broker: TradovateBroker,
+    outcome: SignalOutcome,
+    contract: ContractSymbol,
+    resuming: bool = False,
 ) -> None:
     subaccount = outcome.subaccount
     account_id = subaccount.broker_account_id
     symbol = contract.tradovate_name
-    for order_id in plan.cancel_order_ids:  # D29: cancel before place
-        try:
-            broker.cancel_order(order_id=order_id)
-        except BrokerRejected:
-            pass  # TooLate: it already filled or was cancelled; the position read below tells
+    # A resumed run whose entry was already sent has done its cancels and close before it.
+    entry_sent = (
+        resuming and Order.objects.filter(outcome=outcome, role=Order.Role.ENTRY).exists()
+    )
+    if not entry_sent:
+        for order_id in plan.cancel_order_ids:  # D29: cancel before place
+            try:
+                broker.cancel_order(order_id=order_id)
+            except BrokerRejected:
+                pass  # TooLate: it already filled or was cancelled; the position read tells
     view: BrokerView | None = None
-    if plan.flatten:
-        view = _read_broker(broker, account_id=account_id, symbol=symbol)
-        if view.net_pos != 0:
-            contract_id = broker.contract(name=symbol).id
-            broker.flatten(account_id=account_id, contract_id=contract_id)
-            view = _wait_position(
-                broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0
-            )
+    if plan.flatten and not entry_sent:
+        view = _close_once(broker, outcome=outcome, contract=contract, resuming=resuming)
+    lost_entry = ""
     if plan.entry is not None:
         side, qty = plan.entry.side, plan.entry.qty
         entry = _place_once(
@@ -744,16 +807,22 @@ def _carry_out(
                 cl_ord_id=_cl_ord_id(outcome, "entry"),
             ),
         )
-        view = _wait_position(
-            broker,
-            account_id=account_id,
-            symbol=symbol,
-            until=lambda pos: pos == plan.target_position,
-        )
-        if view.net_pos == plan.target_position:  # the broker's position says it filled
-            if Order.State.FILLED in Order.TRANSITIONS[entry.state]:
-                entry.transition(Order.State.FILLED)
-                entry.save(update_fields=["state", "updated_at"])
+        if entry.state == Order.State.NEVER_PLACED:
+            lost_entry = (
+                f"the entry never reached the broker: {entry.error}; it was not sent again "
+                "(the signal is too old by now)"
+            )
+        else:
+            view = _wait_position(
+                broker,
+                account_id=account_id,
+                symbol=symbol,
+                until=lambda pos: pos == plan.target_position,
+            )
+            if view.net_pos == plan.target_position:  # the broker's position says it filled
+                if Order.State.FILLED in Order.TRANSITIONS[entry.state]:
+                    entry.transition(Order.State.FILLED)
+                    entry.save(update_fields=["state", "updated_at"])
     if view is None:  # nothing changed the position: read it once
         view = _read_broker(broker, account_id=account_id, symbol=symbol)
     if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:
@@ -768,7 +837,84 @@ def _carry_out(
             broker, outcome=outcome, view=_read_broker(broker, account_id=account_id, symbol=symbol)
         )
     outcome.position_after = _read_position(broker, account_id=account_id, symbol=symbol).net_pos
+    if lost_entry != "":
+        _finish(outcome, SignalOutcome.Status.FAILED, reason=f"{outcome.reason}; {lost_entry}")
+        return
     _finish(outcome, SignalOutcome.Status.DONE)
+
+
+def _close_once(
+    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, resuming: bool
+) -> BrokerView:
+    """Close the position at market (Tradovate's liquidateposition), as an Order row of role
+    flatten written before the call. That call carries no clOrdId, so a close in doubt is
+    settled by the position: flat -> filled; not flat -> still in doubt while the look-up
+    schedule lasts (it may yet arrive), then closed again under a new id."""
+    account_id = outcome.subaccount.broker_account_id
+    symbol = contract.tradovate_name
+    view = _read_position(broker, account_id=account_id, symbol=symbol)
+    cl_ord_id = _cl_ord_id(outcome, "close")
+    earlier = (
+        list(Order.objects.filter(outcome=outcome, role=Order.Role.FLATTEN).order_by("id"))
+        if resuming
+        else []
+    )
+    if earlier:
+        last = earlier[-1]
+        cl_ord_id = f"{last.cl_ord_id}r"
+        if last.state in (Order.State.SUBMITTED, Order.State.IN_DOUBT, Order.State.WORKING):
+            if view.net_pos == 0:
+                last.transition(Order.State.FILLED)
+                last.save()
+                return view
+            if last.state == Order.State.WORKING:
+                return _wait_position(
+                    broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0
+                )
+            if not lookups_exhausted(outcome):
+                order_mark_in_doubt(last, error=InDoubt("no answer to the close"))
+                raise InDoubt(
+                    f"the close {last.cl_ord_id} is not confirmed: the position is still "
+                    f"{view.net_pos}"
+                )
+            order_mark_never_placed(last, lookups=outcome.lookups)
+    if view.net_pos == 0:
+        return view
+    request = OrderRequest(
+        account_id=account_id,
+        account_name=outcome.subaccount.name,
+        symbol=symbol,
+        side=Side.SELL if view.net_pos > 0 else Side.BUY,
+        qty=abs(view.net_pos),
+        order_type=OrderType.MARKET,
+        cl_ord_id=cl_ord_id,
+    )
+    row, _ = _order_row(outcome, request, Order.Role.FLATTEN)
+    contract_id = broker.contract(name=symbol).id
+    try:
+        order_id = broker.flatten(account_id=account_id, contract_id=contract_id)
+    except BrokerError as exc:
+        _refused_or_in_doubt(exc, row, what=f"closing the position of {view.net_pos}")
+        raise
+    row.broker_order_id = order_id
+    row.transition(Order.State.WORKING)
+    row.save()
+    view = _wait_position(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
+    if view.net_pos == 0:
+        row.transition(Order.State.FILLED)
+        row.save()
+    return view
+
+
+def _refused_or_in_doubt(exc: BrokerError, *rows: Order, what: str) -> None:
+    """An order call failed: an ambiguous failure puts its rows in doubt and raises InDoubt; a
+    definite one marks them rejected (the caller re-raises)."""
+    if exc.ambiguous:
+        order_mark_in_doubt(*rows, error=exc)
+        raise InDoubt(f"no answer {what} ({exc})") from exc
+    for row in rows:
+        row.transition(Order.State.REJECTED, error=str(exc))
+        row.save()
 
 
 def _wait_position(
@@ -869,28 +1015,53 @@ def _submitted(*rows: Order) -> None:
             row.save()
 
 
+def _fate_of_sent(broker: TradovateBroker, *, outcome: SignalOutcome, row: Order) -> str:
+    """What became of an order row an earlier run wrote: "send" (never sent), "known" (the
+    broker has it; the row now says so), or "lost" (looked up for the whole schedule, never
+    there). Raises InDoubt while the broker does not have it and the schedule lasts: a call
+    that went unanswered may still arrive, so it is never sent twice."""
+    if row.state == Order.State.CREATED:
+        return "send"
+    if row.state == Order.State.NEVER_PLACED:
+        return "lost"
+    if row.broker_order_id is not None or row.state not in (
+        Order.State.SUBMITTED,
+        Order.State.IN_DOUBT,
+    ):
+        return "known"
+    account_id = outcome.subaccount.broker_account_id
+    if order_settle_by_lookup(broker, row, account_id=account_id):
+        return "known"
+    if lookups_exhausted(outcome):
+        order_mark_never_placed(row, lookups=outcome.lookups)
+        return "lost"
+    order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
+    raise InDoubt(f"the {row.get_role_display().lower()} {row.cl_ord_id} is not at the broker yet")
+
+
+def _again(request: OrderRequest) -> OrderRequest:
+    """The same order under a new clOrdId: for an exit whose first sending never arrived."""
+    return dataclasses.replace(request, cl_ord_id=f"{request.cl_ord_id}r")
+
+
 def _place_once(
     broker: TradovateBroker, *, outcome: SignalOutcome, role: str, request: OrderRequest
 ) -> Order:
-    """Send ``request`` once (its row first); the row, as the broker left it."""
+    """Send ``request`` once (its row first); the row, as the broker left it. An entry that
+    never reached the broker comes back ``never_placed`` (not sent again); an exit is sent
+    again under a new clOrdId, so the position keeps its protection."""
     row, created = _order_row(outcome, request, role)
-    if not created and row.state != Order.State.CREATED:
-        known = row.broker_order_id or broker.order_id_for(
-            account_id=outcome.subaccount.broker_account_id, cl_ord_id=request.cl_ord_id
-        )
-        if known is not None:
-            if row.broker_order_id is None:
-                row.broker_order_id = known
-                row.transition(Order.State.WORKING)
-                row.save()
-            return row  # sent before a crash and the broker has it: never twice
+    if not created:
+        fate = _fate_of_sent(broker, outcome=outcome, row=row)
+        if fate == "known" or (fate == "lost" and role == Order.Role.ENTRY):
+            return row
+        if fate == "lost":
+            return _place_once(broker, outcome=outcome, role=role, request=_again(request))
     _submitted(row)
     try:
         placed = broker.place_order(request)
     except BrokerError as exc:
-        if not exc.ambiguous:
-            row.transition(Order.State.REJECTED, error=str(exc))
-            row.save()
+        _refused_or_in_doubt(exc, row, what=f"placing the {row.get_role_display().lower()}")
         raise
     row.broker_order_id = placed.order_id
     row.transition(Order.State.WORKING)
@@ -908,20 +1079,27 @@ def _place_oco_once(
 ) -> None:
     tp_row, created = _order_row(outcome, take_profit, Order.Role.TAKE_PROFIT)
     stop_row, _ = _order_row(outcome, stop, Order.Role.STOP)
-    if not created and tp_row.state != Order.State.CREATED:
-        known = tp_row.broker_order_id or broker.order_id_for(
-            account_id=outcome.subaccount.broker_account_id, cl_ord_id=take_profit.cl_ord_id
-        )
-        if known is not None:
+    if not created:
+        fates = {_fate_of_sent(broker, outcome=outcome, row=row) for row in (tp_row, stop_row)}
+        if fates == {"known"}:
+            return
+        if "lost" in fates:  # the pair never arrived: send it again, never half of it
+            for row in (tp_row, stop_row):
+                if row.state != Order.State.NEVER_PLACED:
+                    order_mark_never_placed(row, lookups=outcome.lookups)
+            _place_oco_once(
+                broker,
+                outcome=outcome,
+                number=number,
+                take_profit=_again(take_profit),
+                stop=_again(stop),
+            )
             return
     _submitted(tp_row, stop_row)
     try:
         placed = broker.place_oco(take_profit, stop)
     except BrokerError as exc:
-        if not exc.ambiguous:
-            for row in (tp_row, stop_row):
-                row.transition(Order.State.REJECTED, error=str(exc))
-                row.save()
+        _refused_or_in_doubt(exc, tp_row, stop_row, what=f"placing take-profit {number} + stop")
         raise
     tp_row.broker_order_id = placed.order_id
     stop_row.broker_order_id = placed.other_order_id
@@ -945,19 +1123,18 @@ def _cancel_orphans(broker: TradovateBroker, *, outcome: SignalOutcome, view: Br
                 pass
 
 
-def signals_resume_stale(*, older_than_seconds: int = 90) -> list[int]:
-    """Beat: signals still executing long after they started (a worker died) are run again;
-    the advisory lock and the stored snapshot make that safe."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stale = list(
-        Signal.objects.filter(status=Signal.Status.EXECUTING, started_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
-    from trading.tasks import execute_signal
+def signals_resume_stale() -> list[int]:
+    """Beat, every few seconds: signals whose executing worker died (its lease lapsed) are run
+    again, and in-doubt outcomes whose look-up task is overdue are looked up; the advisory
+    lock, the stored snapshot and clOrdIds make both safe."""
+    from trading.in_doubt import outcomes_in_doubt_overdue, signals_without_executor
+    from trading.tasks import execute_signal, settle_in_doubt
 
+    stale = signals_without_executor()
     for pk in stale:
         execute_signal.delay(pk)
+    for outcome_id in outcomes_in_doubt_overdue():
+        settle_in_doubt.delay(outcome_id)
     return stale
 
 

@@ -267,6 +267,13 @@ class Signal(models.Model):
 
     class Meta:
         ordering = ("-received_at", "-id")
+        indexes = [  # the sweep's look-up of unfinished signals, every few seconds
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["executing", "in_doubt"]),
+                name="signal_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"signal {self.pk} {self.action} {self.symbol}"
@@ -317,6 +324,13 @@ class SignalOutcome(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=("signal", "trader_account"), name="one_outcome_per_account"
+            )
+        ]
+        indexes = [  # the sweep's look-up of in-doubt outcomes
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status="in_doubt"),
+                name="outcome_in_doubt",
             )
         ]
 

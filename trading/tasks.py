@@ -21,10 +21,20 @@ def execute_signal(signal_id: int) -> None:
 
 @app.task(name="trading.resume_stale_signals", max_retries=0)
 def resume_stale_signals() -> int:
-    """Beat, every 30 s: re-run signals a dead worker left executing."""
+    """Beat, every 5 s: re-run signals a dead worker left executing, and look up in-doubt
+    orders whose scheduled look-up is overdue."""
     from trading.execution import signals_resume_stale
 
     return len(signals_resume_stale())
+
+
+@app.task(name="trading.settle_in_doubt", acks_late=True, max_retries=0)
+def settle_in_doubt(outcome_id: int) -> None:
+    """Queue ``signals``. One look-up round for an in-doubt outcome (trading/in_doubt.py);
+    idempotent: the position lock, the outcome's status and clOrdIds."""
+    from trading.execution import outcome_settle
+
+    outcome_settle(outcome_id=outcome_id)
 
 
 @app.task(name="trading.flatten_after_cutoff", max_retries=0)

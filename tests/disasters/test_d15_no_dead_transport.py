@@ -104,6 +104,10 @@ def test_every_broker_method_works_against_the_simulator(
     assert broker.order_id_for(account_id=1002, cl_ord_id="d15-oco-tp") == oco.order_id
     assert broker.order_id_for(account_id=1001, cl_ord_id="d15-oco-tp") is None  # D08
     exercised.add("order_id_for")
+    known = broker.order_lookup(account_id=1002, cl_ord_id="d15-oco-sl")
+    assert known is not None and (known.order_id, known.status) == (oco.other_order_id, "Working")
+    assert broker.order_lookup(account_id=1002, cl_ord_id="never-sent") is None
+    exercised.add("order_lookup")
     broker.modify_order(
         order_id=oco.other_order_id,
         qty=1,

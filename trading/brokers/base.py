@@ -120,6 +120,15 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
+class KnownOrder:
+    """An order the broker has, found by its clOrdId: its id and ``ordStatus`` in the broker's
+    words (Working, Filled, Canceled, Rejected, ...)."""
+
+    order_id: int
+    status: str
+
+
+@dataclass(frozen=True)
 class PlacedOco:
     """Two orders linked one-cancels-other: the first (``order_id``) and the other."""
 
@@ -225,6 +234,8 @@ class Broker(Protocol):
     def place_oco(self, first: OrderRequest, other: OrderRequest) -> PlacedOco: ...
 
     def order_id_for(self, *, account_id: int, cl_ord_id: str) -> int | None: ...
+
+    def order_lookup(self, *, account_id: int, cl_ord_id: str) -> KnownOrder | None: ...
 
     def order_statuses(self, *, account_id: int) -> dict[int, str]: ...
 

@@ -14,6 +14,7 @@ from trading.brokers.base import (
     BrokerPosition,
     ContractInfo,
     DayPnL,
+    KnownOrder,
     OrderRequest,
     OrderType,
     PlacedBracket,
@@ -283,6 +284,12 @@ class TradovateBroker:
 
     def order_id_for(self, *, account_id: int, cl_ord_id: str) -> int | None:
         """The broker's id of the order sent with ``cl_ord_id`` (any status), if it has one."""
+        known = self.order_lookup(account_id=account_id, cl_ord_id=cl_ord_id)
+        return None if known is None else known.order_id
+
+    def order_lookup(self, *, account_id: int, cl_ord_id: str) -> KnownOrder | None:
+        """The order sent with ``cl_ord_id`` on the account (any status) with its status, or
+        None when the broker has no such order (it never arrived, or not yet)."""
         endpoint = "order/list"
         for order in _list(self.rest.call("GET", endpoint), endpoint=endpoint):
             if (
@@ -290,7 +297,10 @@ class TradovateBroker:
                 and order.get("clOrdId") == cl_ord_id
                 and order.get("accountId") == account_id
             ):
-                return int(_require(order, "id", int, endpoint=endpoint))
+                return KnownOrder(
+                    order_id=_require(order, "id", int, endpoint=endpoint),
+                    status=_require(order, "ordStatus", str, endpoint=endpoint),
+                )
         return None
 
     def cancel_order(self, *, order_id: int) -> None:
