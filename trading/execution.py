@@ -519,7 +519,8 @@ def _finish(
             outcome.broker_response = error.broker_text
         if outcome.reason == "":
             outcome.reason = str(error)
-    elif status == SignalOutcome.Status.DONE and outcome.in_doubt_since is not None:  # settled: the timeout is history, said in words
+    elif status == SignalOutcome.Status.DONE and outcome.in_doubt_since is not None:
+        # Settled: the timeout is history, said in words.
         waited = (outcome.finished_at - outcome.in_doubt_since).total_seconds()
         outcome.reason = (
             f"{outcome.reason}; was in doubt ({outcome.error_type}), settled at the broker "
@@ -778,9 +779,7 @@ def _carry_out(
     account_id = subaccount.broker_account_id
     symbol = contract.tradovate_name
     # A resumed run whose entry was already sent has done its cancels and close before it.
-    entry_sent = (
-        resuming and Order.objects.filter(outcome=outcome, role=Order.Role.ENTRY).exists()
-    )
+    entry_sent = resuming and Order.objects.filter(outcome=outcome, role=Order.Role.ENTRY).exists()
     if not entry_sent:
         for order_id in plan.cancel_order_ids:  # D29: cancel before place
             try:
