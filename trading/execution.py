@@ -7,14 +7,17 @@ Guarantees (DESIGN.md §5):
 - the broker's position and working orders are read first; if they cannot be read nothing is
   placed: "safety block" (Z2, Z3);
 - every order has a deterministic clOrdId and an Order row written (committed) before the
-  call; a crashed execution resumes from the stored broker snapshot and never re-sends an
-  order the broker already has (its clOrdId) — no duplicate after a SIGKILL;
+  call (trading/orders.py); a crashed execution resumes from the stored broker snapshot and
+  never re-sends an order the broker already has (its clOrdId) — no duplicate after a SIGKILL;
+- an order call that goes unanswered puts the outcome "in doubt", never "failed": it is looked
+  up until the broker says and then finished from its stored decision (trading/in_doubt.py);
 - exits are cancelled before new ones are placed: one set of exits per subaccount+symbol (D29).
+
+Reads of the broker live in trading/broker_view.py, order rows and calls in trading/orders.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import time
@@ -29,20 +32,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, Func, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.alerts import ParsedAlert
+from trading.broker_view import (
+    SafetyBlock,
+    account_read,
+    position_read,
+    position_wait,
+    symbol_read,
+    view_from_snapshot,
+    view_snapshot,
+)
 from trading.brokers.base import (
     BrokerError,
-    BrokerPosition,
     BrokerRejected,
     OrderRequest,
     OrderType,
-    Side,
-    WorkingOrder,
 )
 from trading.brokers.services import broker_for
 from trading.brokers.tradovate.broker import TradovateBroker
@@ -59,15 +68,18 @@ from trading.engine import (
 )
 from trading.in_doubt import (
     InDoubt,
-    lookups_exhausted,
-    order_mark_in_doubt,
-    order_mark_never_placed,
-    order_settle_by_lookup,
     outcome_lookup_counted,
     outcome_mark_in_doubt,
     signal_lease,
 )
 from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.orders import (
+    cl_ord_id_for,
+    exits_place,
+    order_place_once,
+    orphans_cancel,
+    position_close_once,
+)
 from trading.settings_resolution import (
     OFF,
     AlertOverrides,
@@ -90,11 +102,6 @@ from trading.signal_status import signal_status_summarise
 logger = logging.getLogger(__name__)
 
 ENTRY_DECISIONS = {Decision.OPEN, Decision.ADD, Decision.REENTER, Decision.REVERSE}
-FILL_WAIT_SECONDS = 5.0
-
-
-class SafetyBlock(Exception):
-    """Nothing may be placed: the broker's state could not be verified."""
 
 
 # --- settings from the models ------------------------------------------------------------------
@@ -253,7 +260,7 @@ def _preview_one(*, account: TraderAccount, alert: ParsedAlert, now: datetime) -
     unsaved = SignalOutcome(trader_account=account, subaccount=account.subaccount, symbol=symbol)
     broker = broker_for(connection=account.subaccount.connection)
     try:
-        view, _ = _read_account(
+        view, _ = account_read(
             broker, account_id=account.subaccount.broker_account_id, symbol=symbol
         )
         plan = _plan_for(
@@ -530,83 +537,6 @@ def _finish(
     outcome.save()
 
 
-def _read_account(
-    broker: TradovateBroker, *, account_id: int, symbol: str
-) -> tuple[BrokerView, int]:
-    """The broker's view of ``symbol`` on the account, and how many orders are working on the
-    whole account (for the Z6 cap), from one read of each list."""
-    try:
-        positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
-        account_orders = broker.working_orders(account_id=account_id)
-    except BrokerError as exc:
-        raise SafetyBlock(str(exc)) from exc
-    working = tuple(o for o in account_orders if o.symbol == symbol)
-    return _view(positions, working), len(account_orders)
-
-
-def _view(positions: list[BrokerPosition], working: tuple[WorkingOrder, ...]) -> BrokerView:
-    net_price = next((p.net_price for p in positions if p.net_pos != 0), None)
-    return BrokerView(
-        net_pos=sum(p.net_pos for p in positions),
-        net_price=net_price,
-        working_orders=working,
-        last_price=None,
-    )
-
-
-def _read_broker(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
-    return _read_account(broker, account_id=account_id, symbol=symbol)[0]
-
-
-def _read_position(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
-    """The position only (one call, no working orders in the view): for waiting on a fill and
-    recording where it ended."""
-    try:
-        positions = [p for p in broker.positions(account_id=account_id) if p.symbol == symbol]
-    except BrokerError as exc:
-        raise SafetyBlock(str(exc)) from exc
-    return _view(positions, ())
-
-
-def _snapshot(view: BrokerView) -> dict[str, Any]:
-    return {
-        "net_pos": view.net_pos,
-        "net_price": None if view.net_price is None else str(view.net_price),
-        "working_orders": [
-            {
-                **dataclasses.asdict(o),
-                "side": o.side.value,
-                "price": None if o.price is None else str(o.price),
-                "stop_price": None if o.stop_price is None else str(o.stop_price),
-            }
-            for o in view.working_orders
-        ],
-    }
-
-
-def _view_from_snapshot(data: dict[str, Any]) -> BrokerView:
-    def dec(v: str | None) -> Decimal | None:
-        return None if v is None else Decimal(v)
-
-    orders = tuple(
-        WorkingOrder(
-            **{
-                **o,
-                "side": Side(o["side"]),
-                "price": dec(o["price"]),
-                "stop_price": dec(o["stop_price"]),
-            }
-        )
-        for o in data["working_orders"]
-    )
-    return BrokerView(
-        net_pos=data["net_pos"],
-        net_price=dec(data["net_price"]),
-        working_orders=orders,
-        last_price=None,
-    )
-
-
 def _realized_loss_today(
     broker: TradovateBroker, *, outcome: SignalOutcome, settings: EffectiveSettings, action: str
 ) -> Decimal:
@@ -713,12 +643,12 @@ def _execute_locked(
         account_working: int | None = None  # read again before an entry when resuming
         if resuming:
             assert outcome.broker_snapshot is not None
-            view = _view_from_snapshot(outcome.broker_snapshot)
+            view = view_from_snapshot(outcome.broker_snapshot)
         else:
-            view, account_working = _read_account(
+            view, account_working = account_read(
                 broker, account_id=subaccount.broker_account_id, symbol=contract.tradovate_name
             )
-            outcome.broker_snapshot = _snapshot(view)
+            outcome.broker_snapshot = view_snapshot(view)
             outcome.position_before = view.net_pos
         plan = _plan_for(outcome=outcome, alert=alert, view=view, broker=broker, contract=contract)
         outcome.decision = plan.decision.value
@@ -763,10 +693,6 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _cl_ord_id(outcome: SignalOutcome, step: str) -> str:
-    return f"bk{outcome.signal_id}-{outcome.trader_account_id}-{step}"
-
-
 def _carry_out(
     *,
     plan: Plan,
@@ -788,11 +714,11 @@ def _carry_out(
                 pass  # TooLate: it already filled or was cancelled; the position read tells
     view: BrokerView | None = None
     if plan.flatten and not entry_sent:
-        view = _close_once(broker, outcome=outcome, contract=contract, resuming=resuming)
+        view = position_close_once(broker, outcome=outcome, contract=contract, resuming=resuming)
     lost_entry = ""
     if plan.entry is not None:
         side, qty = plan.entry.side, plan.entry.qty
-        entry = _place_once(
+        entry = order_place_once(
             broker,
             outcome=outcome,
             role=Order.Role.ENTRY,
@@ -803,7 +729,7 @@ def _carry_out(
                 side=side,
                 qty=qty,
                 order_type=OrderType.MARKET,
-                cl_ord_id=_cl_ord_id(outcome, "entry"),
+                cl_ord_id=cl_ord_id_for(outcome, "entry"),
             ),
         )
         if entry.state == Order.State.NEVER_PLACED:
@@ -812,7 +738,7 @@ def _carry_out(
                 "(the signal is too old by now)"
             )
         else:
-            view = _wait_position(
+            view = position_wait(
                 broker,
                 account_id=account_id,
                 symbol=symbol,
@@ -823,303 +749,23 @@ def _carry_out(
                     entry.transition(Order.State.FILLED)
                     entry.save(update_fields=["state", "updated_at"])
     if view is None:  # nothing changed the position: read it once
-        view = _read_broker(broker, account_id=account_id, symbol=symbol)
+        view = symbol_read(broker, account_id=account_id, symbol=symbol)
     if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:
         exits = exits_for(
             rule=plan.exits, net_pos=view.net_pos, net_price=view.net_price, spec=contract.spec
         )
-        _place_exits(broker, outcome=outcome, contract=contract, exits=exits)
+        exits_place(broker, outcome=outcome, contract=contract, exits=exits)
         if exits.notes:
             outcome.reason = f"{outcome.reason}; " + "; ".join(exits.notes)
     elif view.net_pos == 0:  # Z6: our exits left on a flat position
-        _cancel_orphans(
-            broker, outcome=outcome, view=_read_broker(broker, account_id=account_id, symbol=symbol)
+        orphans_cancel(
+            broker, outcome=outcome, view=symbol_read(broker, account_id=account_id, symbol=symbol)
         )
-    outcome.position_after = _read_position(broker, account_id=account_id, symbol=symbol).net_pos
+    outcome.position_after = position_read(broker, account_id=account_id, symbol=symbol).net_pos
     if lost_entry != "":
         _finish(outcome, SignalOutcome.Status.FAILED, reason=f"{outcome.reason}; {lost_entry}")
         return
     _finish(outcome, SignalOutcome.Status.DONE)
-
-
-def _close_once(
-    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, resuming: bool
-) -> BrokerView:
-    """Close the position at market (Tradovate's liquidateposition), as an Order row of role
-    flatten written before the call. That call carries no clOrdId, so a close in doubt is
-    settled by the position: flat -> filled; not flat -> still in doubt while the look-up
-    schedule lasts (it may yet arrive), then closed again under a new id."""
-    account_id = outcome.subaccount.broker_account_id
-    symbol = contract.tradovate_name
-    view = _read_position(broker, account_id=account_id, symbol=symbol)
-    cl_ord_id = _cl_ord_id(outcome, "close")
-    earlier = (
-        list(Order.objects.filter(outcome=outcome, role=Order.Role.FLATTEN).order_by("id"))
-        if resuming
-        else []
-    )
-    if earlier:
-        last = earlier[-1]
-        cl_ord_id = f"{last.cl_ord_id}r"
-        if last.state in (Order.State.SUBMITTED, Order.State.IN_DOUBT, Order.State.WORKING):
-            if view.net_pos == 0:
-                last.transition(Order.State.FILLED)
-                last.save()
-                return view
-            if last.state == Order.State.WORKING:
-                return _wait_position(
-                    broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0
-                )
-            if not lookups_exhausted(outcome):
-                order_mark_in_doubt(last, error=InDoubt("no answer to the close"))
-                raise InDoubt(
-                    f"the close {last.cl_ord_id} is not confirmed: the position is still "
-                    f"{view.net_pos}"
-                )
-            order_mark_never_placed(last, lookups=outcome.lookups)
-    if view.net_pos == 0:
-        return view
-    request = OrderRequest(
-        account_id=account_id,
-        account_name=outcome.subaccount.name,
-        symbol=symbol,
-        side=Side.SELL if view.net_pos > 0 else Side.BUY,
-        qty=abs(view.net_pos),
-        order_type=OrderType.MARKET,
-        cl_ord_id=cl_ord_id,
-    )
-    row, _ = _order_row(outcome, request, Order.Role.FLATTEN)
-    contract_id = broker.contract(name=symbol).id
-    try:
-        order_id = broker.flatten(account_id=account_id, contract_id=contract_id)
-    except BrokerError as exc:
-        _refused_or_in_doubt(exc, row, what=f"closing the position of {view.net_pos}")
-        raise
-    row.broker_order_id = order_id
-    row.transition(Order.State.WORKING)
-    row.save()
-    view = _wait_position(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
-    if view.net_pos == 0:
-        row.transition(Order.State.FILLED)
-        row.save()
-    return view
-
-
-def _refused_or_in_doubt(exc: BrokerError, *rows: Order, what: str) -> None:
-    """An order call failed: an ambiguous failure puts its rows in doubt and raises InDoubt; a
-    definite one marks them rejected (the caller re-raises)."""
-    if exc.ambiguous:
-        order_mark_in_doubt(*rows, error=exc)
-        raise InDoubt(f"no answer {what} ({exc})") from exc
-    for row in rows:
-        row.transition(Order.State.REJECTED, error=str(exc))
-        row.save()
-
-
-def _wait_position(
-    broker: TradovateBroker, *, account_id: int, symbol: str, until: Callable[[int], bool]
-) -> BrokerView:
-    """Read the broker until ``until(net_pos)`` holds or the wait ends; the last read."""
-    deadline = time.monotonic() + FILL_WAIT_SECONDS
-    while True:
-        view = _read_position(broker, account_id=account_id, symbol=symbol)
-        if until(view.net_pos) or time.monotonic() > deadline:
-            return view
-        time.sleep(0.05)
-
-
-def _place_exits(
-    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
-) -> None:
-    """Each take-profit is paired (OCO) with a stop for its own quantity, so a filled level takes
-    its stop with it and the remaining stops always equal the remaining position."""
-    subaccount = outcome.subaccount
-
-    def order(
-        side: Side,
-        qty: int,
-        order_type: OrderType,
-        step: str,
-        *,
-        price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-    ) -> OrderRequest:
-        return OrderRequest(
-            account_id=subaccount.broker_account_id,
-            account_name=subaccount.name,
-            symbol=contract.tradovate_name,
-            side=side,
-            qty=qty,
-            order_type=order_type,
-            price=price,
-            stop_price=stop_price,
-            cl_ord_id=_cl_ord_id(outcome, step),
-        )
-
-    if not exits.take_profits and exits.stop is not None:
-        _place_once(
-            broker,
-            outcome=outcome,
-            role=Order.Role.STOP,
-            request=order(
-                exits.stop.side, exits.stop.qty, OrderType.STOP, "sl", stop_price=exits.stop.price
-            ),
-        )
-        return
-    for number, tp in enumerate(exits.take_profits, start=1):
-        take_profit = order(tp.side, tp.qty, OrderType.LIMIT, f"tp{number}", price=tp.price)
-        if exits.stop is None:
-            _place_once(
-                broker,
-                outcome=outcome,
-                role=Order.Role.TAKE_PROFIT,
-                request=take_profit,
-            )
-            continue
-        stop = order(
-            exits.stop.side, tp.qty, OrderType.STOP, f"sl{number}", stop_price=exits.stop.price
-        )
-        _place_oco_once(broker, outcome=outcome, number=number, take_profit=take_profit, stop=stop)
-
-
-def _order_row(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
-    """The order's row before its call: a new row is written as SUBMITTED ("sent, answer
-    unknown") in one insert; an existing one (an earlier, interrupted run) is returned as it is,
-    with ``False``."""
-    try:
-        with transaction.atomic():
-            row = Order.objects.create(
-                cl_ord_id=request.cl_ord_id,
-                subaccount=outcome.subaccount,
-                signal=outcome.signal,
-                outcome=outcome,
-                symbol=request.symbol,
-                side=request.side.value,
-                qty=request.qty,
-                order_type=request.order_type.value,
-                price=request.price,
-                stop_price=request.stop_price,
-                role=role,
-                state=Order.State.SUBMITTED,
-            )
-    except IntegrityError:
-        return Order.objects.get(cl_ord_id=request.cl_ord_id), False
-    return row, True
-
-
-def _submitted(*rows: Order) -> None:
-    for row in rows:
-        if row.state != Order.State.SUBMITTED:
-            row.transition(Order.State.SUBMITTED)
-            row.save()
-
-
-def _fate_of_sent(broker: TradovateBroker, *, outcome: SignalOutcome, row: Order) -> str:
-    """What became of an order row an earlier run wrote: "send" (never sent), "known" (the
-    broker has it; the row now says so), or "lost" (looked up for the whole schedule, never
-    there). Raises InDoubt while the broker does not have it and the schedule lasts: a call
-    that went unanswered may still arrive, so it is never sent twice."""
-    if row.state == Order.State.CREATED:
-        return "send"
-    if row.state == Order.State.NEVER_PLACED:
-        return "lost"
-    if row.broker_order_id is not None or row.state not in (
-        Order.State.SUBMITTED,
-        Order.State.IN_DOUBT,
-    ):
-        return "known"
-    account_id = outcome.subaccount.broker_account_id
-    if order_settle_by_lookup(broker, row, account_id=account_id):
-        return "known"
-    if lookups_exhausted(outcome):
-        order_mark_never_placed(row, lookups=outcome.lookups)
-        return "lost"
-    order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
-    raise InDoubt(f"the {row.get_role_display().lower()} {row.cl_ord_id} is not at the broker yet")
-
-
-def _again(request: OrderRequest) -> OrderRequest:
-    """The same order under a new clOrdId: for an exit whose first sending never arrived."""
-    return dataclasses.replace(request, cl_ord_id=f"{request.cl_ord_id}r")
-
-
-def _place_once(
-    broker: TradovateBroker, *, outcome: SignalOutcome, role: str, request: OrderRequest
-) -> Order:
-    """Send ``request`` once (its row first); the row, as the broker left it. An entry that
-    never reached the broker comes back ``never_placed`` (not sent again); an exit is sent
-    again under a new clOrdId, so the position keeps its protection."""
-    row, created = _order_row(outcome, request, role)
-    if not created:
-        fate = _fate_of_sent(broker, outcome=outcome, row=row)
-        if fate == "known" or (fate == "lost" and role == Order.Role.ENTRY):
-            return row
-        if fate == "lost":
-            return _place_once(broker, outcome=outcome, role=role, request=_again(request))
-    _submitted(row)
-    try:
-        placed = broker.place_order(request)
-    except BrokerError as exc:
-        _refused_or_in_doubt(exc, row, what=f"placing the {row.get_role_display().lower()}")
-        raise
-    row.broker_order_id = placed.order_id
-    row.transition(Order.State.WORKING)
-    row.save()
-    return row
-
-
-def _place_oco_once(
-    broker: TradovateBroker,
-    *,
-    outcome: SignalOutcome,
-    number: int,
-    take_profit: OrderRequest,
-    stop: OrderRequest,
-) -> None:
-    tp_row, created = _order_row(outcome, take_profit, Order.Role.TAKE_PROFIT)
-    stop_row, _ = _order_row(outcome, stop, Order.Role.STOP)
-    if not created:
-        fates = {_fate_of_sent(broker, outcome=outcome, row=row) for row in (tp_row, stop_row)}
-        if fates == {"known"}:
-            return
-        if "lost" in fates:  # the pair never arrived: send it again, never half of it
-            for row in (tp_row, stop_row):
-                if row.state != Order.State.NEVER_PLACED:
-                    order_mark_never_placed(row, lookups=outcome.lookups)
-            _place_oco_once(
-                broker,
-                outcome=outcome,
-                number=number,
-                take_profit=_again(take_profit),
-                stop=_again(stop),
-            )
-            return
-    _submitted(tp_row, stop_row)
-    try:
-        placed = broker.place_oco(take_profit, stop)
-    except BrokerError as exc:
-        _refused_or_in_doubt(exc, tp_row, stop_row, what=f"placing take-profit {number} + stop")
-        raise
-    tp_row.broker_order_id = placed.order_id
-    stop_row.broker_order_id = placed.other_order_id
-    for row in (tp_row, stop_row):
-        row.transition(Order.State.WORKING)
-        row.save()
-
-
-def _cancel_orphans(broker: TradovateBroker, *, outcome: SignalOutcome, view: BrokerView) -> None:
-    ours = set(
-        Order.objects.filter(
-            subaccount=outcome.subaccount,
-            broker_order_id__in=[o.order_id for o in view.working_orders],
-        ).values_list("broker_order_id", flat=True)
-    )
-    for order in view.working_orders:
-        if order.order_id in ours:
-            try:
-                broker.cancel_order(order_id=order.order_id)
-            except BrokerRejected:
-                pass
 
 
 def signals_resume_stale() -> list[int]:

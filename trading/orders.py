@@ -1,0 +1,310 @@
+"""Order rows and the broker calls that place them, exactly once (DESIGN.md §5 rule 2).
+
+Every order has a deterministic clOrdId (signal, account, step) and its row written before the
+call. A row an earlier run left behind is settled before anything is sent: the broker has it
+(its id and state are recorded), or it is in doubt (looked up, never sent twice:
+trading/in_doubt.py), or it never arrived (an entry is then not sent again; an exit is, under
+a new clOrdId). A close (liquidateposition) carries no clOrdId: it is settled by the position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from trading.broker_view import position_read, position_wait
+from trading.brokers.base import (
+    BrokerError,
+    BrokerRejected,
+    OrderRequest,
+    OrderType,
+    Side,
+)
+from trading.brokers.tradovate.broker import TradovateBroker
+from trading.contracts import ContractSymbol
+from trading.engine import BrokerView
+from trading.in_doubt import (
+    InDoubt,
+    lookups_exhausted,
+    order_mark_in_doubt,
+    order_mark_never_placed,
+    order_settle_by_lookup,
+)
+from trading.models import Order, SignalOutcome
+
+
+def cl_ord_id_for(outcome: SignalOutcome, step: str) -> str:
+    return f"bk{outcome.signal_id}-{outcome.trader_account_id}-{step}"
+
+
+def exits_place(
+    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
+) -> None:
+    """Each take-profit is paired (OCO) with a stop for its own quantity, so a filled level takes
+    its stop with it and the remaining stops always equal the remaining position."""
+    subaccount = outcome.subaccount
+
+    def order(
+        side: Side,
+        qty: int,
+        order_type: OrderType,
+        step: str,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> OrderRequest:
+        return OrderRequest(
+            account_id=subaccount.broker_account_id,
+            account_name=subaccount.name,
+            symbol=contract.tradovate_name,
+            side=side,
+            qty=qty,
+            order_type=order_type,
+            price=price,
+            stop_price=stop_price,
+            cl_ord_id=cl_ord_id_for(outcome, step),
+        )
+
+    if not exits.take_profits and exits.stop is not None:
+        order_place_once(
+            broker,
+            outcome=outcome,
+            role=Order.Role.STOP,
+            request=order(
+                exits.stop.side, exits.stop.qty, OrderType.STOP, "sl", stop_price=exits.stop.price
+            ),
+        )
+        return
+    for number, tp in enumerate(exits.take_profits, start=1):
+        take_profit = order(tp.side, tp.qty, OrderType.LIMIT, f"tp{number}", price=tp.price)
+        if exits.stop is None:
+            order_place_once(
+                broker,
+                outcome=outcome,
+                role=Order.Role.TAKE_PROFIT,
+                request=take_profit,
+            )
+            continue
+        stop = order(
+            exits.stop.side, tp.qty, OrderType.STOP, f"sl{number}", stop_price=exits.stop.price
+        )
+        oco_place_once(broker, outcome=outcome, number=number, take_profit=take_profit, stop=stop)
+
+
+def position_close_once(
+    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, resuming: bool
+) -> BrokerView:
+    """Close the position at market (Tradovate's liquidateposition), as an Order row of role
+    flatten written before the call. That call carries no clOrdId, so a close in doubt is
+    settled by the position: flat -> filled; not flat -> still in doubt while the look-up
+    schedule lasts (it may yet arrive), then closed again under a new id."""
+    account_id = outcome.subaccount.broker_account_id
+    symbol = contract.tradovate_name
+    view = position_read(broker, account_id=account_id, symbol=symbol)
+    cl_ord_id = cl_ord_id_for(outcome, "close")
+    earlier = (
+        list(Order.objects.filter(outcome=outcome, role=Order.Role.FLATTEN).order_by("id"))
+        if resuming
+        else []
+    )
+    if earlier:
+        last = earlier[-1]
+        cl_ord_id = f"{last.cl_ord_id}r"
+        if last.state in (Order.State.SUBMITTED, Order.State.IN_DOUBT, Order.State.WORKING):
+            if view.net_pos == 0:
+                last.transition(Order.State.FILLED)
+                last.save()
+                return view
+            if last.state == Order.State.WORKING:
+                return position_wait(
+                    broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0
+                )
+            if not lookups_exhausted(outcome):
+                order_mark_in_doubt(last, error=InDoubt("no answer to the close"))
+                raise InDoubt(
+                    f"the close {last.cl_ord_id} is not confirmed: the position is still "
+                    f"{view.net_pos}"
+                )
+            order_mark_never_placed(last, lookups=outcome.lookups)
+    if view.net_pos == 0:
+        return view
+    request = OrderRequest(
+        account_id=account_id,
+        account_name=outcome.subaccount.name,
+        symbol=symbol,
+        side=Side.SELL if view.net_pos > 0 else Side.BUY,
+        qty=abs(view.net_pos),
+        order_type=OrderType.MARKET,
+        cl_ord_id=cl_ord_id,
+    )
+    row, _ = order_row_write(outcome, request, Order.Role.FLATTEN)
+    contract_id = broker.contract(name=symbol).id
+    try:
+        order_id = broker.flatten(account_id=account_id, contract_id=contract_id)
+    except BrokerError as exc:
+        refused_or_in_doubt(exc, row, what=f"closing the position of {view.net_pos}")
+        raise
+    row.broker_order_id = order_id
+    row.transition(Order.State.WORKING)
+    row.save()
+    view = position_wait(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
+    if view.net_pos == 0:
+        row.transition(Order.State.FILLED)
+        row.save()
+    return view
+
+
+def refused_or_in_doubt(exc: BrokerError, *rows: Order, what: str) -> None:
+    """An order call failed: an ambiguous failure puts its rows in doubt and raises InDoubt; a
+    definite one marks them rejected (the caller re-raises)."""
+    if exc.ambiguous:
+        order_mark_in_doubt(*rows, error=exc)
+        raise InDoubt(f"no answer {what} ({exc})") from exc
+    for row in rows:
+        row.transition(Order.State.REJECTED, error=str(exc))
+        row.save()
+
+
+def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
+    """The order's row before its call: a new row is written as SUBMITTED ("sent, answer
+    unknown") in one insert; an existing one (an earlier, interrupted run) is returned as it is,
+    with ``False``."""
+    try:
+        with transaction.atomic():
+            row = Order.objects.create(
+                cl_ord_id=request.cl_ord_id,
+                subaccount=outcome.subaccount,
+                signal=outcome.signal,
+                outcome=outcome,
+                symbol=request.symbol,
+                side=request.side.value,
+                qty=request.qty,
+                order_type=request.order_type.value,
+                price=request.price,
+                stop_price=request.stop_price,
+                role=role,
+                state=Order.State.SUBMITTED,
+            )
+    except IntegrityError:
+        return Order.objects.get(cl_ord_id=request.cl_ord_id), False
+    return row, True
+
+
+def orders_submitted(*rows: Order) -> None:
+    for row in rows:
+        if row.state != Order.State.SUBMITTED:
+            row.transition(Order.State.SUBMITTED)
+            row.save()
+
+
+def sent_order_fate(broker: TradovateBroker, *, outcome: SignalOutcome, row: Order) -> str:
+    """What became of an order row an earlier run wrote: "send" (never sent), "known" (the
+    broker has it; the row now says so), or "lost" (looked up for the whole schedule, never
+    there). Raises InDoubt while the broker does not have it and the schedule lasts: a call
+    that went unanswered may still arrive, so it is never sent twice."""
+    if row.state == Order.State.CREATED:
+        return "send"
+    if row.state == Order.State.NEVER_PLACED:
+        return "lost"
+    if row.broker_order_id is not None or row.state not in (
+        Order.State.SUBMITTED,
+        Order.State.IN_DOUBT,
+    ):
+        return "known"
+    account_id = outcome.subaccount.broker_account_id
+    if order_settle_by_lookup(broker, row, account_id=account_id):
+        return "known"
+    if lookups_exhausted(outcome):
+        order_mark_never_placed(row, lookups=outcome.lookups)
+        return "lost"
+    order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
+    raise InDoubt(f"the {row.get_role_display().lower()} {row.cl_ord_id} is not at the broker yet")
+
+
+def request_again(request: OrderRequest) -> OrderRequest:
+    """The same order under a new clOrdId: for an exit whose first sending never arrived."""
+    return dataclasses.replace(request, cl_ord_id=f"{request.cl_ord_id}r")
+
+
+def order_place_once(
+    broker: TradovateBroker, *, outcome: SignalOutcome, role: str, request: OrderRequest
+) -> Order:
+    """Send ``request`` once (its row first); the row, as the broker left it. An entry that
+    never reached the broker comes back ``never_placed`` (not sent again); an exit is sent
+    again under a new clOrdId, so the position keeps its protection."""
+    row, created = order_row_write(outcome, request, role)
+    if not created:
+        fate = sent_order_fate(broker, outcome=outcome, row=row)
+        if fate == "known" or (fate == "lost" and role == Order.Role.ENTRY):
+            return row
+        if fate == "lost":
+            return order_place_once(
+                broker, outcome=outcome, role=role, request=request_again(request)
+            )
+    orders_submitted(row)
+    try:
+        placed = broker.place_order(request)
+    except BrokerError as exc:
+        refused_or_in_doubt(exc, row, what=f"placing the {row.get_role_display().lower()}")
+        raise
+    row.broker_order_id = placed.order_id
+    row.transition(Order.State.WORKING)
+    row.save()
+    return row
+
+
+def oco_place_once(
+    broker: TradovateBroker,
+    *,
+    outcome: SignalOutcome,
+    number: int,
+    take_profit: OrderRequest,
+    stop: OrderRequest,
+) -> None:
+    tp_row, created = order_row_write(outcome, take_profit, Order.Role.TAKE_PROFIT)
+    stop_row, _ = order_row_write(outcome, stop, Order.Role.STOP)
+    if not created:
+        fates = {sent_order_fate(broker, outcome=outcome, row=row) for row in (tp_row, stop_row)}
+        if fates == {"known"}:
+            return
+        if "lost" in fates:  # the pair never arrived: send it again, never half of it
+            for row in (tp_row, stop_row):
+                if row.state != Order.State.NEVER_PLACED:
+                    order_mark_never_placed(row, lookups=outcome.lookups)
+            oco_place_once(
+                broker,
+                outcome=outcome,
+                number=number,
+                take_profit=request_again(take_profit),
+                stop=request_again(stop),
+            )
+            return
+    orders_submitted(tp_row, stop_row)
+    try:
+        placed = broker.place_oco(take_profit, stop)
+    except BrokerError as exc:
+        refused_or_in_doubt(exc, tp_row, stop_row, what=f"placing take-profit {number} + stop")
+        raise
+    tp_row.broker_order_id = placed.order_id
+    stop_row.broker_order_id = placed.other_order_id
+    for row in (tp_row, stop_row):
+        row.transition(Order.State.WORKING)
+        row.save()
+
+
+def orphans_cancel(broker: TradovateBroker, *, outcome: SignalOutcome, view: BrokerView) -> None:
+    ours = set(
+        Order.objects.filter(
+            subaccount=outcome.subaccount,
+            broker_order_id__in=[o.order_id for o in view.working_orders],
+        ).values_list("broker_order_id", flat=True)
+    )
+    for order in view.working_orders:
+        if order.order_id in ours:
+            try:
+                broker.cancel_order(order_id=order.order_id)
+            except BrokerRejected:
+                pass
