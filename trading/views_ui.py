@@ -440,6 +440,7 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     outcomes = (
         _own_outcomes(user)
         .filter(signal=signal)
+        .select_related("subaccount__connection")
         .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("id")))
     )
     parsed = json.dumps(signal.parsed, indent=2, sort_keys=True) if signal.parsed else ""
