@@ -8,6 +8,8 @@ DEMO_WHOP_WEBHOOK_SECRET := demo-only-whop-webhook-secret-0123456789
 VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
+# Exported: the demo serves on WEB_HOST:WEB_PORT (Procfile), and config/settings.py makes
+# SITE_URL (webhook URLs, e-mail links, the printed curl) follow it unless SITE_URL is given.
 export WEB_HOST WEB_PORT SIMULATOR_PORT
 export SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)
 
