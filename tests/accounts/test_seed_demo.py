@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from tests.processes import process_env
 from tests.signals.helpers import only_outcome, position, working
 from trading.execution import signal_execute
 from trading.models import Strategy, TraderAccount
@@ -69,15 +69,11 @@ with transaction.atomic():
 def _demo_process_output(*, web_port: str, extra: dict[str, str] | None = None) -> str:
     """What `make demo`'s seeding prints, and the activation e-mail it would send, in a fresh
     process that gets only the environment the Makefile gives it (no SITE_URL)."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "WEB_HOST", "WEB_PORT")}
+    env = {k: v for k, v in process_env().items() if k not in ("SITE_URL", "WEB_HOST")}
     env.update(
         {
             "WEB_HOST": "127.0.0.1",
             "WEB_PORT": web_port,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
             **(extra or {}),
         }
