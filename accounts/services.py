@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import BrokerConnection, Subaccount, User
 from trading.control import AccountExposure, exposure_read
+from trading.order_refresh import orders_refresh_for_connection
 
 
 @transaction.atomic
@@ -80,7 +81,8 @@ def broker_connection_archive(
     Guarantees: refuses (``ConnectionStillOpen``, nothing changed) while the broker reports an
     open position or a working order on any of its active accounts, and while it cannot be
     read unless the owner confirmed ``unreadable_confirmed`` (checked at the broker
-    themselves). Otherwise, in one transaction: the password, API secret and tokens are
+    themselves). Otherwise, the rows of its orders still recorded as working are brought to the
+    broker's state (``orders_refresh_for_connection``), then, in one transaction: the password, API secret and tokens are
     wiped, every account is deactivated (so nothing trades on it), and the connection is
     marked archived and disappears from the owner's lists. Outcomes and orders keep their
     account's name and number: no row is deleted. The same login may be added again.
@@ -88,6 +90,8 @@ def broker_connection_archive(
     check = broker_connection_open_check(connection=connection)
     if check.open or (check.unreadable and not unreadable_confirmed):
         raise ConnectionStillOpen(check)
+    # Last chance to read the broker with this login: rows still "working" get its final word.
+    orders_refresh_for_connection(connection=connection)
     with transaction.atomic():
         locked = BrokerConnection.objects.select_for_update().get(pk=connection.pk)
         if locked.archived_at is not None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import BrokerConnection, User
@@ -61,16 +61,6 @@ class _Read:
     errors: tuple[str, ...]
 
 
-def _working_rows(*, signal: Signal, user: User) -> list[Order]:
-    return list(
-        tenant_queryset(model=Order, user=user)
-        .filter(Q(signal=signal) | Q(outcome__signal=signal))
-        .filter(state=Order.State.WORKING, broker_order_id__isnull=False)
-        .select_related("subaccount__connection")
-        .order_by("id")
-    )
-
-
 def _read_connection(
     connection: BrokerConnection, account_ids: set[int]
 ) -> dict[int, dict[int, str]]:
@@ -93,6 +83,9 @@ def _read_statuses(
                 statuses.update(_read_connection(connection, account_ids))
             except BrokerError as exc:
                 errors.append(f"{connection.label}: {exc}")
+            except Exception as exc:  # the page must still open: say it, log the details
+                logger.exception("order refresh: reading connection %s failed", connection.pk)
+                errors.append(f"{connection.label}: the broker could not be read ({exc})")
     finally:
         db_connection.close()  # this thread's own database connection (token look-ups)
     return _Read(statuses=statuses, errors=tuple(errors))
@@ -125,11 +118,33 @@ def orders_refresh_from_broker(
 
     Guarantees: only rows in state working with a broker id are touched, only by a legal
     transition (working -> filled or cancelled) and only when the broker reports the order
-    ended; rows in any other state (sent, in doubt, ...) are left alone. Never raises for a
-    broker failure: the broker's words come back in ``errors``. Returns within about
-    ``timeout`` seconds; what was not read by then is reported as not read.
+    ended; rows in any other state (sent, in doubt, ...) are left alone, and so are rows of
+    a deleted (archived) connection, which has no login left. Never raises for a broker
+    failure: the broker's words come back in ``errors``. Returns within about ``timeout``
+    seconds; what was not read by then is reported as not read.
     """
-    rows = _working_rows(signal=signal, user=user)
+    rows = (
+        tenant_queryset(model=Order, user=user)
+        .filter(Q(signal=signal) | Q(outcome__signal=signal))
+        .filter(subaccount__connection__archived_at__isnull=True)
+    )
+    return _refresh(rows, timeout=timeout)
+
+
+def orders_refresh_for_connection(
+    *, connection: BrokerConnection, timeout: float = REFRESH_TIMEOUT_SECONDS
+) -> RefreshResult:
+    """The same for every working Order row on ``connection``'s accounts (run before its login
+    is wiped, so its records end in the state the broker last reported)."""
+    return _refresh(Order.objects.filter(subaccount__connection=connection), timeout=timeout)
+
+
+def _refresh(rows_of: QuerySet[Order], *, timeout: float) -> RefreshResult:
+    rows = list(
+        rows_of.filter(state=Order.State.WORKING, broker_order_id__isnull=False)
+        .select_related("subaccount__connection")
+        .order_by("id")
+    )
     if not rows:
         return RefreshResult(needed=False)
     connections: dict[int, tuple[BrokerConnection, set[int]]] = {}
@@ -153,7 +168,7 @@ def orders_refresh_from_broker(
         pool.shutdown(wait=False)  # a late answer finishes in the background, then closes
     changed = _settle(rows, read.statuses)
     if read.errors:
-        logger.info("order refresh of signal %s incomplete: %s", signal.pk, read.errors)
+        logger.info("order refresh incomplete: %s", read.errors)
     return RefreshResult(
         needed=True,
         read_at=timezone.now() if read.statuses else None,

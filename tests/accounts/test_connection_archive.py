@@ -67,10 +67,14 @@ def test_deleting_a_connection_keeps_past_outcomes_and_orders_with_the_account(
     assert outcome.subaccount.name == "DEMO1001"
     assert outcome.subaccount.broker_account_id == 1001
     assert Order.objects.filter(signal=signal).count() == orders_before
+    # Read from the broker one last time before the login was wiped: not "Working" for good.
+    states = dict(Order.objects.filter(signal=signal).values_list("role", "state"))
+    assert states == {"entry": "filled", "take_profit": "cancelled", "stop": "filled"}
     detail = owner_client.get(reverse("trading:signal_detail", args=[signal.pk])).content.decode()
     assert "No outcome on your accounts" not in detail
     assert "DEMO1001" in detail and "account 1001 on Paper (connection deleted)" in detail
     assert "No order was placed" not in detail
+    assert "Could not read the broker" not in detail
 
 
 def test_a_deleted_connection_keeps_no_secret_stops_trading_and_is_hidden(
