@@ -8,19 +8,27 @@ DEMO_WHOP_WEBHOOK_SECRET := demo-only-whop-webhook-secret-0123456789
 VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
+# Exported: the demo serves on WEB_HOST:WEB_PORT (Procfile), and config/settings.py makes
+# SITE_URL (webhook URLs, e-mail links, the printed curl) follow it unless SITE_URL is given.
 export WEB_HOST WEB_PORT SIMULATOR_PORT
 export SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)
 
-.PHONY: install demo seed run migrate test lint typecheck pytest bench check-deploy clean
+.PHONY: install services chromium demo seed run migrate test lint typecheck pytest bench check-deploy clean
 
 install:  ## install every pinned dependency from uv.lock into .venv
 	@scripts/bootstrap.sh
 
-migrate: install
+services:  ## start PostgreSQL and Redis on localhost if they are down, saying so
+	@scripts/ensure_services.sh
+
+chromium:  ## Debian's chromium for the browser tests, installed with apt-get if missing
+	@scripts/ensure_chromium.sh
+
+migrate: install services
 	@$(PY) scripts/ensure_db.py
 	@$(PY) manage.py migrate --no-input -v0
 
-demo: install  ## migrate, create the demo logins, start web + worker + beat + simulator
+demo: install services  ## migrate, create the demo logins, start web + worker + beat + simulator
 	@$(PY) scripts/ensure_db.py
 	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT) --port $(SIMULATOR_PORT)
 	@$(PY) manage.py migrate --no-input -v0
@@ -35,10 +43,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
-pytest: install
+pytest: install services chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
+# On a fresh machine of this kind: installs the lock's packages and chromium, starts
+# PostgreSQL and Redis, then runs everything CI runs (.ci/run is this target).
+test: install services chromium lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
 
 bench: install  ## broker round trip + connect storm, then signals (needs PostgreSQL and Redis)
 	$(PY) bench/broker.py

@@ -36,8 +36,9 @@ class BrokerConnectionAdmin(admin.ModelAdmin):
         "status",
         "token_expires_at",
         "last_error",
+        "archived_at",
     )
-    list_filter = ("broker", "status")
+    list_filter = ("broker", "status", ("archived_at", admin.EmptyFieldListFilter))
     search_fields = ("label", "user__email", "username")
     readonly_fields = (
         "device_id",
@@ -48,5 +49,6 @@ class BrokerConnectionAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
         "created_at",
+        "archived_at",
     )
     inlines = (SubaccountInline,)

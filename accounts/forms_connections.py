@@ -36,7 +36,9 @@ class BrokerConnectionForm(forms.Form):
 
     def clean_label(self) -> str:
         label: str = self.cleaned_data["label"].strip()
-        if BrokerConnection.objects.filter(user=self.user, label__iexact=label).exists():
+        if BrokerConnection.objects.filter(
+            user=self.user, label__iexact=label, archived_at__isnull=True
+        ).exists():
             raise forms.ValidationError("You already have a connection with this name.")
         return label
 
@@ -53,3 +55,13 @@ class BrokerConnectionForm(forms.Form):
                     "under Application Settings → API Access on Tradovate."
                 )
         return data
+
+
+class ConnectionDeleteForm(forms.Form):
+    """Confirmation of a connection's deletion; ``unreadable_confirmed`` is offered only when
+    the broker could not say what is open on its accounts."""
+
+    unreadable_confirmed = forms.BooleanField(
+        required=False,
+        label="I have checked at the broker myself: nothing is open on these accounts",
+    )

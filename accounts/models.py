@@ -94,6 +94,9 @@ class BrokerConnection(models.Model):
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the owner deleted it: the row stays so past outcomes and orders keep their
+    # account; its secrets are wiped, its accounts inactive, and it is hidden from every list.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     # Login. The password and API secret live encrypted in ``credentials_encrypted`` as JSON.
     username = models.CharField(max_length=150, blank=True, default="")
@@ -115,7 +118,12 @@ class BrokerConnection(models.Model):
     class Meta:
         ordering = ("label", "id")
         constraints = [
-            models.UniqueConstraint(fields=("user", "label"), name="connection_label_per_user")
+            # Archived connections keep their name: the same login may be added again.
+            models.UniqueConstraint(
+                fields=("user", "label"),
+                condition=models.Q(archived_at__isnull=True),
+                name="connection_label_per_user",
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,17 +9,21 @@ from django.contrib.auth.views import LoginView
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
 from rest_framework import mixins, serializers, viewsets
 
 from accounts.forms import LoginForm, SignupForm
-from accounts.forms_connections import BrokerConnectionForm
+from accounts.forms_connections import BrokerConnectionForm, ConnectionDeleteForm
 from accounts.mixins import TenantScopedMixin, TenantScopedViewSetMixin
 from accounts.models import BrokerConnection, Subaccount
-from accounts.selectors import broker_connections_for
-from accounts.services import user_create
-from accounts.tenancy import access_by_id
+from accounts.selectors import broker_connection_by_id, broker_connections_for
+from accounts.services import (
+    ConnectionStillOpen,
+    broker_connection_archive,
+    broker_connection_open_check,
+    user_create,
+)
 from billing.services import PlanLimitError
 from trading.brokers.base import BrokerError
 from trading.brokers.services import broker_connection_create, broker_connection_test
@@ -65,6 +69,9 @@ class ConnectionDetailView(TenantScopedMixin, DetailView):
     template_name = "accounts/connection_detail.html"
     context_object_name = "connection"
 
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(archived_at__isnull=True)
+
 
 class SubaccountSerializer(serializers.ModelSerializer):
     class Meta:
@@ -91,6 +98,9 @@ class BrokerConnectionViewSet(
     tenant_model = BrokerConnection
     serializer_class = BrokerConnectionSerializer
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(archived_at__isnull=True)
 
 
 @login_required
@@ -119,7 +129,7 @@ def connection_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = access_by_id(model=BrokerConnection, user=request.user, pk=pk)
+    connection = broker_connection_by_id(user=request.user, pk=pk)
     try:
         subaccounts = broker_connection_test(connection=connection)
     except BrokerError as exc:
@@ -133,11 +143,34 @@ def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = access_by_id(model=BrokerConnection, user=request.user, pk=pk)
-    if request.method == "POST":
+    """Deleting archives: history stays (``broker_connection_archive``). Refused, with what is
+    open listed, while the broker has positions or working orders on its accounts."""
+    connection = broker_connection_by_id(user=request.user, pk=pk)
+    form = ConnectionDeleteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         label = connection.label
-        connection.delete()
-        messages.success(request, f"Deleted “{label}” and its trading accounts.")
-        return redirect("accounts:connection_list")
-    return render(request, "accounts/connection_confirm_delete.html", {"connection": connection})
+        try:
+            broker_connection_archive(
+                connection=connection,
+                unreadable_confirmed=form.cleaned_data["unreadable_confirmed"],
+            )
+        except ConnectionStillOpen as exc:
+            messages.error(request, f"“{label}” was not deleted: {exc}.")
+            check = exc.check
+        else:
+            messages.success(
+                request,
+                f"Deleted “{label}”. Its past signals keep their outcomes and orders; "
+                "you can add the same login again.",
+            )
+            return redirect("accounts:connection_list")
+    else:
+        check = broker_connection_open_check(connection=connection)
+    return render(
+        request,
+        "accounts/connection_confirm_delete.html",
+        {"connection": connection, "check": check, "form": form},
+        status=409 if request.method == "POST" else 200,
+    )

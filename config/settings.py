@@ -22,7 +22,21 @@ DEV_SECRET_KEY = "django-insecure-bracketeer-development-only-key-never-use-in-p
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Where `make demo` serves (Makefile -> Procfile). Unless SITE_URL is given, the URLs the site
+# shows (webhook URLs, e-mail links, the demo's printout) follow that port.
+WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
+WEB_PORT = env.int("WEB_PORT", default=8000)
+
+
+def _site_url_default(host: str, port: int) -> str:
+    if host in {"", "127.0.0.1", "0.0.0.0", "::1", "::", "localhost"}:
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+SITE_URL = env.str("SITE_URL", default=_site_url_default(WEB_HOST, WEB_PORT)).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

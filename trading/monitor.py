@@ -51,7 +51,13 @@ from django.utils import timezone
 from accounts.crypto import decrypt_str
 from accounts.models import BrokerConnection, Subaccount
 from config.heartbeat import heartbeat_beat
-from trading.brokers.base import WORKING_STATUSES, BrokerError, OrderType, WorkingOrder
+from trading.brokers.base import (
+    FILLED_STATUSES,
+    WORKING_STATUSES,
+    BrokerError,
+    OrderType,
+    WorkingOrder,
+)
 from trading.brokers.services import (
     broker_for,
     broker_token_usable,
@@ -77,7 +83,6 @@ HEARTBEAT_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 2.0  # a signal holding the position longer: try again on a later quote
 RECHECK_SECONDS = 120.0  # broker state older than this is read again before deciding
 MAX_RETRY_SECONDS = 30.0
-FILLED_STATUSES = frozenset({"Filled", "Completed"})
 
 
 # --- what the database asks for ----------------------------------------------------------------

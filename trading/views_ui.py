@@ -43,6 +43,7 @@ from trading.models import (
     Trader,
     TraderAccount,
 )
+from trading.order_refresh import orders_refresh_from_broker
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -434,9 +435,12 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     signal = signals_visible(user=user).select_related("strategy").filter(pk=pk).first()
     if signal is None:
         raise Http404("No signal with that id.")
+    # No live mirror yet: what the broker did to this signal's orders is read on opening.
+    refresh = orders_refresh_from_broker(signal=signal, user=user)
     outcomes = (
         _own_outcomes(user)
         .filter(signal=signal)
+        .select_related("subaccount__connection")
         .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("id")))
     )
     parsed = json.dumps(signal.parsed, indent=2, sort_keys=True) if signal.parsed else ""
@@ -448,6 +452,8 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outcomes": outcomes,
             "parsed": parsed,
             "own_strategy": signal.strategy.user_id == user.pk,
+            "refresh": refresh,
+            "refresh_read_at": refresh.read_at_text(user.time_zone),
         },
     )
 

@@ -33,6 +33,8 @@ class OrderType(enum.StrEnum):
 WORKING_STATUSES = frozenset(
     {"Working", "Suspended", "PendingNew", "PendingReplace", "PendingCancel"}
 )
+# An order in one of these has filled; any other status outside WORKING_STATUSES ended unfilled.
+FILLED_STATUSES = frozenset({"Filled", "Completed"})
 
 
 @dataclass(frozen=True)
@@ -256,3 +258,6 @@ class Broker(Protocol):
     def flatten(self, *, account_id: int, contract_id: int) -> int | None: ...
 
     def contract(self, *, name: str) -> ContractInfo: ...
+
+    def close(self) -> None:
+        """Release this broker object's client; call once when done with it."""

@@ -80,7 +80,9 @@ class Command(BaseCommand):
                 granted_by=None,
                 note="demo subscriber (seed_demo)",
             )
-        connection = BrokerConnection.objects.filter(user=demo, label=PAPER_LABEL).first()
+        connection = BrokerConnection.objects.filter(
+            user=demo, label=PAPER_LABEL, archived_at__isnull=True
+        ).first()
         if connection is None:
             # The paper broker started by `make demo`; "Test connection" lists its accounts.
             connection = broker_connection_create(

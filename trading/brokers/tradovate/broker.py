@@ -72,6 +72,10 @@ class TradovateBroker:
         # Contract ids and names never change: one cache per process and server, not per call.
         self._contract_names = _CONTRACT_NAMES.setdefault(rest.rest_url, {})
 
+    def close(self) -> None:
+        """Release the REST client (the process's shared client stays open)."""
+        self.rest.close()
+
     # --- reads --------------------------------------------------------------------------------
 
     def accounts(self) -> list[BrokerAccount]:

@@ -1,0 +1,177 @@
+"""Read the broker's state of a signal's working orders and bring their rows up to date.
+
+Until a live mirror keeps Order rows current, a row written "working" stays so after the broker
+filled or cancelled the order (a stop fills; its OCO take-profit is cancelled). The signal page
+calls ``orders_refresh_from_broker`` when it is opened, so what it shows is what the broker
+said a moment ago, and it says when that was, or why the broker could not be read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import BrokerConnection, User
+from accounts.tenancy import tenant_queryset
+from trading.brokers.base import FILLED_STATUSES, WORKING_STATUSES, Broker, BrokerError
+from trading.brokers.services import broker_for
+from trading.models import Order, Signal
+
+logger = logging.getLogger(__name__)
+
+REFRESH_TIMEOUT_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one refresh did. ``read_at`` is set when the broker was read (for some accounts at
+    least); ``errors`` holds, per connection that could not be read, its name and the broker's
+    words. ``needed`` is False when the signal has no working order to ask about."""
+
+    needed: bool
+    read_at: datetime | None = None
+    errors: tuple[str, ...] = ()
+    changed: tuple[int, ...] = field(default_factory=tuple)  # pks of the rows moved
+
+    def read_at_text(self, zone: str) -> str:
+        """``read_at`` to the second in the time zone ``zone`` (UTC if the name is unknown),
+        the zone named: "12:01:03 (America/New_York)"; "" when the broker was not read."""
+        if self.read_at is None:
+            return ""
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz, zone = ZoneInfo("UTC"), "UTC"
+        return f"{self.read_at.astimezone(tz):%H:%M:%S} ({zone})"
+
+
+@dataclass(frozen=True)
+class _Read:
+    statuses: dict[int, dict[int, str]]  # broker account id -> order id -> ordStatus
+    errors: tuple[str, ...]
+
+
+def _read_connection(
+    connection: BrokerConnection, account_ids: set[int]
+) -> dict[int, dict[int, str]]:
+    broker: Broker = broker_for(connection=connection)
+    try:
+        return {a: broker.order_statuses(account_id=a) for a in sorted(account_ids)}
+    finally:
+        broker.close()
+
+
+def _read_statuses(
+    connections: dict[int, tuple[BrokerConnection, set[int]]],
+) -> _Read:
+    """Each connection's order statuses for the accounts asked; runs in its own thread."""
+    statuses: dict[int, dict[int, str]] = {}
+    errors: list[str] = []
+    try:
+        for connection, account_ids in connections.values():
+            try:
+                statuses.update(_read_connection(connection, account_ids))
+            except BrokerError as exc:
+                errors.append(f"{connection.label}: {exc}")
+            except Exception as exc:  # the page must still open: say it, log the details
+                logger.exception("order refresh: reading connection %s failed", connection.pk)
+                errors.append(f"{connection.label}: the broker could not be read ({exc})")
+    finally:
+        db_connection.close()  # this thread's own database connection (token look-ups)
+    return _Read(statuses=statuses, errors=tuple(errors))
+
+
+def _settle(rows: Iterable[Order], statuses: dict[int, dict[int, str]]) -> list[int]:
+    """Move each row the broker no longer has working to filled or cancelled, as it says.
+    A row someone else moved meanwhile is left as it now is (the row is re-read locked)."""
+    changed = []
+    for row in rows:
+        account = statuses.get(row.subaccount.broker_account_id)
+        status = None if account is None else account.get(row.broker_order_id or 0)
+        if status is None or status in WORKING_STATUSES:
+            continue  # not read, or the broker does not say: leave the row as it is
+        target = Order.State.FILLED if status in FILLED_STATUSES else Order.State.CANCELLED
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=row.pk)
+            if locked.state != Order.State.WORKING:
+                continue
+            locked.transition(target)
+            locked.save(update_fields=["state", "updated_at"])
+        changed.append(row.pk)
+    return changed
+
+
+def orders_refresh_from_broker(
+    *, signal: Signal, user: User, timeout: float = REFRESH_TIMEOUT_SECONDS
+) -> RefreshResult:
+    """Bring ``user``'s working Order rows of ``signal`` to the broker's state.
+
+    Guarantees: only rows in state working with a broker id are touched, only by a legal
+    transition (working -> filled or cancelled) and only when the broker reports the order
+    ended; rows in any other state (sent, in doubt, ...) are left alone, and so are rows of
+    a deleted (archived) connection, which has no login left. Never raises for a broker
+    failure: the broker's words come back in ``errors``. Returns within about ``timeout``
+    seconds; what was not read by then is reported as not read.
+    """
+    rows = (
+        tenant_queryset(model=Order, user=user)
+        .filter(Q(signal=signal) | Q(outcome__signal=signal))
+        .filter(subaccount__connection__archived_at__isnull=True)
+    )
+    return _refresh(rows, timeout=timeout)
+
+
+def orders_refresh_for_connection(
+    *, connection: BrokerConnection, timeout: float = REFRESH_TIMEOUT_SECONDS
+) -> RefreshResult:
+    """The same for every working Order row on ``connection``'s accounts (run before its login
+    is wiped, so its records end in the state the broker last reported)."""
+    return _refresh(Order.objects.filter(subaccount__connection=connection), timeout=timeout)
+
+
+def _refresh(rows_of: QuerySet[Order], *, timeout: float) -> RefreshResult:
+    rows = list(
+        rows_of.filter(state=Order.State.WORKING, broker_order_id__isnull=False)
+        .select_related("subaccount__connection")
+        .order_by("id")
+    )
+    if not rows:
+        return RefreshResult(needed=False)
+    connections: dict[int, tuple[BrokerConnection, set[int]]] = {}
+    for row in rows:
+        connection = row.subaccount.connection
+        connections.setdefault(connection.pk, (connection, set()))[1].add(
+            row.subaccount.broker_account_id
+        )
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-refresh")
+    try:
+        future = pool.submit(_read_statuses, connections)
+        try:
+            read = future.result(timeout=timeout)
+        except FutureTimeout:
+            labels = ", ".join(sorted(c.label for c, _ in connections.values()))
+            return RefreshResult(
+                needed=True,
+                errors=(f"{labels}: the broker did not answer within {timeout:g} s",),
+            )
+    finally:
+        pool.shutdown(wait=False)  # a late answer finishes in the background, then closes
+    changed = _settle(rows, read.statuses)
+    if read.errors:
+        logger.info("order refresh incomplete: %s", read.errors)
+    return RefreshResult(
+        needed=True,
+        read_at=timezone.now() if read.statuses else None,
+        errors=read.errors,
+        changed=tuple(changed),
+    )
