@@ -269,7 +269,7 @@ def exposure_read(*, subaccounts: Sequence[Subaccount]) -> list[AccountExposure]
                     working_orders=tuple(orders),
                 )
         finally:
-            broker.rest.close()
+            broker.close()
     return [result[sub.pk] for sub in subaccounts]
 
 
@@ -333,7 +333,7 @@ def positions_close_all(
                     errors=tuple(errors),
                 )
         finally:
-            broker.rest.close()
+            broker.close()
     return [results[sub.pk] for sub in subaccounts]
 
 

@@ -272,7 +272,7 @@ def _preview_one(*, account: TraderAccount, alert: ParsedAlert, now: datetime) -
             received_at=now,
         )
     finally:
-        broker.rest.close()
+        broker.close()
     steps = []
     if plan.cancel_order_ids:
         steps.append(f"cancel {len(plan.cancel_order_ids)} working order(s) of {symbol}")
@@ -673,7 +673,7 @@ def _execute_locked(
             # Something may have been sent already: never "failed", finish it later.
             raise InDoubt(f"the broker could not be reached to finish the orders ({exc})") from exc
     finally:
-        broker.rest.close()
+        broker.close()
 
 
 def _working_count(broker: TradovateBroker, subaccount: Subaccount) -> int:

@@ -283,7 +283,7 @@ def position_evaluate(
         text = f"{type(exc).__name__}: {exc}"
         return _failed(target=target, where=where, last_failure=last_failure, text=text)
     finally:
-        broker.rest.close()
+        broker.close()
 
 
 def _failed(*, target: Target, where: str, last_failure: str, text: str) -> Evaluation:
@@ -425,7 +425,7 @@ def contract_id_resolve(*, connection_pk: int, symbol: str) -> int:
     try:
         return broker.contract(name=symbol).id
     finally:
-        broker.rest.close()
+        broker.close()
 
 
 def md_token_for(*, connection_pk: int, refused: str | None = None) -> str:

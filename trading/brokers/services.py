@@ -234,7 +234,7 @@ def broker_connection_test(*, connection: BrokerConnection) -> list[Subaccount]:
         try:
             accounts = broker.accounts()
         finally:
-            broker.rest.close()
+            broker.close()
     except BrokerError as exc:
         connection_record_error(connection=connection, error=exc)
         if not isinstance(exc, (BrokerAuthError, ConnectionNotReady)):
