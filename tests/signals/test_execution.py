@@ -38,3 +38,32 @@ def test_buy_when_flat_opens_with_take_profit_and_stop(
     assert sorted(o["clOrdId"] for o in working) == sorted(
         [orders["take_profit"].cl_ord_id, orders["stop"].cl_ord_id]
     )
+
+
+def test_every_order_sent_is_a_row_on_the_signal_page_the_close_and_a_reversal_too(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, owner_client: Any
+) -> None:
+    """A CLOSE's liquidation and a reversal's closing order are Order rows of role "close",
+    shown on the signal page (the page said "No order was placed" for every CLOSE)."""
+    sim.control.set_price("MNQZ6", "18000.00")
+    signal_execute(signal_id=_alert(strategy, action="buy", ticker="MNQZ6").pk)
+    reversal = signal_execute(signal_id=_alert(strategy, action="sell", ticker="MNQZ6").pk)
+    rows = {o.role: o for o in Order.objects.filter(signal=reversal)}
+    assert sorted(rows) == ["entry", "flatten", "stop", "take_profit"]
+    assert (rows["flatten"].side, rows["flatten"].qty, rows["flatten"].state) == (
+        "Sell",
+        1,
+        Order.State.FILLED,
+    )
+    assert rows["flatten"].broker_order_id is not None
+    close = signal_execute(signal_id=_alert(strategy, action="close", ticker="MNQZ6").pk)
+    (closing,) = Order.objects.filter(signal=close)
+    assert (closing.role, closing.side, closing.qty, closing.state) == (
+        "flatten",
+        "Buy",
+        1,
+        "filled",
+    )
+    page = owner_client.get(f"/trading/signals/{close.pk}/").content.decode()
+    assert "No order was placed" not in page
+    assert "Close (flatten)" in page
