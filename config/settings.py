@@ -7,6 +7,10 @@ import hashlib
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from trading.contracts import CONTRACT_SPECS
+from trading.settings_resolution import order_qty_ceilings_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -246,6 +250,18 @@ IN_DOUBT_LOOKUP_DELAYS_SECONDS = env.list(
 WORKING_ORDERS_CAP = env.int("WORKING_ORDERS_CAP", default=40)
 # Accounts of one signal executed at once by a worker process.
 SIGNAL_ACCOUNT_CONCURRENCY = env.int("SIGNAL_ACCOUNT_CONCURRENCY", default=16)
+# The platform's safety ceiling: no entry order is larger than this many contracts, whatever
+# a strategy, trader or alert says (refused with the reason). Per contract root:
+# ORDER_QTY_CEILING_BY_ROOT="ES=50,MES=200". A bad value stops the process at start-up.
+ORDER_QTY_CEILING = env.int("ORDER_QTY_CEILING", default=100)
+if ORDER_QTY_CEILING < 1:
+    raise ImproperlyConfigured(f"ORDER_QTY_CEILING must be at least 1, got {ORDER_QTY_CEILING}")
+try:
+    ORDER_QTY_CEILING_BY_ROOT = order_qty_ceilings_parse(
+        env.str("ORDER_QTY_CEILING_BY_ROOT", default=""), known_roots=frozenset(CONTRACT_SPECS)
+    )
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"ORDER_QTY_CEILING_BY_ROOT: {_exc}") from None
 
 # --- health -----------------------------------------------------------------------------------
 # A heartbeat older than this many seconds counts as dead. Each component beats every ~10 s.

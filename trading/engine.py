@@ -14,7 +14,9 @@ points, percent or the alert's own price (Z4).
 Disasters this module makes impossible, each with a test in ``tests/disasters``: CLOSE is never
 an entry and is a no-op when flat (D46, D48); ``on_same_direction=ignore`` never adds (D42); a
 reversal closes and then opens the other side (D45); ``0`` means zero and ``None`` means "not
-set", never the other way round (D06, D41); no cap unless ``max_contracts`` is set (D37).
+set", never the other way round (D06, D41); no cap of the user's unless ``max_contracts`` is
+set (D37), and whatever the settings, no entry order over the platform's safety ceiling
+(``EffectiveSettings.order_qty_ceiling``, issue 9: an alert quantity of 10,000 was traded).
 """
 
 from __future__ import annotations
@@ -279,6 +281,10 @@ def _quantity(
     """(size x multiplier rounded half up, where the size came from). 0 stays 0 (D41)."""
     if settings.use_alert_quantity and alert.quantity is not None:
         base, source = alert.quantity, f"alert quantity {alert.quantity}"
+        most = settings.alert_quantity_max
+        if most is not None and base > most:
+            base = Decimal(most)
+            source = f"alert quantity {alert.quantity} reduced to {most} by alert_quantity_max"
     else:
         base, source = Decimal(size), f"{size_name}={size}"
     with localcontext() as ctx:
@@ -308,7 +314,9 @@ def _size_entry(
     filters: FilterState,
     alert: AlertInput,
 ) -> _Sized | _NoEntry:
-    """Filters, quantity and the max_contracts cap for one new entry (or add)."""
+    """Filters, quantity, the max_contracts cap and the platform's ceiling for one new entry
+    (or add). An order over the ceiling is refused, never reduced: a quantity that large is a
+    mistake somewhere, and trading part of a mistake is still a mistake."""
     blocked = _blocked_by(side=side, settings=settings, filters=filters, alert=alert)
     if blocked is not None:
         return _NoEntry(Decision.BLOCKED, blocked)
@@ -324,6 +332,7 @@ def _size_entry(
         return _NoEntry(Decision.ZERO_QUANTITY, f"quantity is 0 ({how}): no order")
     held = abs(current) if adding else 0
     cap = settings.max_contracts
+    sized = _Sized(qty, f"{how} = {qty}")
     if cap is not None:
         room = cap - held
         if room <= 0:
@@ -332,8 +341,16 @@ def _size_entry(
                 f"at max contracts (max_contracts={cap}, position {_describe(current)})",
             )
         if qty > room:
-            return _Sized(room, f"{how} = {qty}, reduced to {room} by max_contracts={cap}")
-    return _Sized(qty, f"{how} = {qty}")
+            sized = _Sized(room, f"{how} = {qty}, reduced to {room} by max_contracts={cap}")
+    ceiling = settings.order_qty_ceiling
+    if sized.qty > ceiling.contracts:
+        root = f" for {ceiling.root}" if ceiling.root != "" else ""
+        return _NoEntry(
+            Decision.BLOCKED,
+            f"refused: {sized.qty} contracts is over the platform's safety ceiling of "
+            f"{ceiling.contracts} per order{root} ({ceiling.source}); from {sized.how}",
+        )
+    return sized
 
 
 def _exit_rule(settings: EffectiveSettings, alert: AlertInput) -> ExitRule:
@@ -362,7 +379,10 @@ def decide(
     ``on_same_direction=ignore`` never adds (D42); a reenter and a reverse cancel the exits and
     flatten before the new entry, so exits never stack (D29, D45); filters block only new
     entries, never a close; ``|target_position| <= max_contracts`` whenever an order is planned;
-    a quantity of 0 places nothing and says so (D41). Whenever the plan changes the position,
+    a quantity of 0 places nothing and says so (D41); an entry is never larger than the
+    platform's ``order_qty_ceiling`` (refused with the reason; closing a position is never
+    refused) and an alert's quantity never counts for more than ``alert_quantity_max``.
+    Whenever the plan changes the position,
     ``cancel_order_ids`` holds every working order in ``broker.working_orders``.
     """
     del spec  # prices are the business of exits_for; kept in the signature for the executor

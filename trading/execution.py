@@ -186,6 +186,12 @@ def effective_settings(*, account: TraderAccount, alert: ParsedAlert) -> Effecti
     overrides = AlertOverrides(
         use_alert_quantity=True if "quantity" in allowed and alert.quantity is not None else None
     )
+    from trading.settings_resolution import order_qty_ceiling_for
+
+    try:  # the platform's ceiling is per contract root; an unknown symbol trades nothing anyway
+        root = parse_symbol(_symbol_for(account=account, alert=alert)).root
+    except ValueError:
+        root = ""
     return resolve(
         strategy=settings_layer(strategy),
         trader=settings_layer(trader),
@@ -194,6 +200,12 @@ def effective_settings(*, account: TraderAccount, alert: ParsedAlert) -> Effecti
         multiplier=account.multiplier,
         max_contracts=account.max_contracts,
         owner_time_zone=trader.user.time_zone,
+        alert_quantity_max=strategy.alert_quantity_max,
+        order_qty_ceiling=order_qty_ceiling_for(
+            root,
+            default=django_settings.ORDER_QTY_CEILING,
+            by_root=django_settings.ORDER_QTY_CEILING_BY_ROOT,
+        ),
     )
 
 

@@ -9,267 +9,61 @@ an untouched form writes back exactly the values it was given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Subaccount, User
+from trading.form_checks import adds_blocked_by_cap, adds_never_happen, settings_problems
+from trading.form_fields import (
+    KNOWN_ROOTS,
+    QTY_UNITS,
+    RootsField,
+    RowsField,
+    SymbolField,
+    TakeProfitsField,
+    TimeWindowsField,
+    bounded,
+    bounds_words,
+    rows_display,
+    symbol_root,
+)
 from trading.models import (
     SWITCHABLE_OFF,
-    DirectionFilter,
     DistanceUnit,
-    OppositeDirection,
-    SameDirection,
-    SettingsFields,
     Signal,
     Strategy,
     Trader,
     TraderAccount,
 )
-from trading.settings_resolution import MAX_TAKE_PROFIT_LEVELS, MAX_TIME_WINDOWS
-
-SETTING_NAMES = SettingsFields.SETTING_NAMES
-QTY_UNITS = (("contracts", "contracts"), ("percent", "% of position"))
-
-# What a strategy's None means (ENGINE.md's defaults), in words.
-DEFAULT_WORDS: dict[str, str] = {
-    "entry_size": "1",
-    "add_size": "1",
-    "use_alert_quantity": "no",
-    "take_profits": "no take-profit",
-    "stop_distance": "no stop",
-    "stop_unit": "no stop",
-    "break_even_trigger_ticks": "off",
-    "break_even_offset_ticks": "off",
-    "trailing_trigger_ticks": "off",
-    "trailing_step_ticks": "off",
-    "on_same_direction": SameDirection.IGNORE.label,
-    "on_opposite_direction": OppositeDirection.REVERSE.label,
-    "invert_signals": "no",
-    "direction_filter": DirectionFilter.BOTH.label,
-    "time_windows": "any time",
-    "flatten_after_cutoff": "no",
-    "cooldown_seconds": "none",
-    "max_signals_per_day": "no limit",
-    "max_daily_loss": "no limit",
-    "symbol_override": "the alert's ticker",
-}
-
-LABELS: dict[str, str] = {
-    "entry_size": "Entry size (contracts)",
-    "add_size": "Add size (contracts)",
-    "use_alert_quantity": "Use the alert's quantity",
-    "take_profits": "Take-profits",
-    "stop_distance": "Stop distance",
-    "stop_unit": "Stop unit",
-    "break_even_trigger_ticks": "Break-even trigger (ticks)",
-    "break_even_offset_ticks": "Break-even offset (ticks)",
-    "trailing_trigger_ticks": "Trailing trigger (ticks)",
-    "trailing_step_ticks": "Trailing step (ticks)",
-    "on_same_direction": "Signal in the same direction",
-    "on_opposite_direction": "Signal in the opposite direction",
-    "invert_signals": "Invert signals",
-    "direction_filter": "Direction",
-    "time_windows": "Time windows",
-    "flatten_after_cutoff": "Flatten after the last window",
-    "cooldown_seconds": "Cooldown (seconds)",
-    "max_signals_per_day": "Max signals per day",
-    "max_daily_loss": "Max daily loss ($)",
-    "symbol_override": "Symbol override",
-}
-
-# What a setting acts on, where its label cannot say it.
-HELP: dict[str, str] = {
-    "break_even_trigger_ticks": "Once the price is this many ticks in profit, the streams "
-    "process (position monitor) moves the stop to entry + the offset. Empty: no break-even.",
-    "trailing_trigger_ticks": "Once the price is this many ticks in profit, the stop follows "
-    "it at the stop's first distance, in whole steps. Empty: no trailing.",
-    "flatten_after_cutoff": "When a trading window ends, close this trader's open positions "
-    "(within 30 s; a cutoff missed by more than 30 minutes is not acted on late). Needs time "
-    "windows.",
-    "max_daily_loss": "Blocks entries and adds once the account's realized loss today, as "
-    "Tradovate reports it (every strategy on that account), reaches this amount. Exits are "
-    "never blocked.",
-}
-
-CHOICES: dict[str, list[tuple[str, str]]] = {
-    "stop_unit": list(DistanceUnit.choices),
-    "on_same_direction": list(SameDirection.choices),
-    "on_opposite_direction": list(OppositeDirection.choices),
-    "direction_filter": list(DirectionFilter.choices),
-}
-BOOLEANS = ("use_alert_quantity", "invert_signals", "flatten_after_cutoff")
-COUNTS = (
-    "entry_size",
-    "add_size",
-    "break_even_trigger_ticks",
-    "trailing_trigger_ticks",
-    "trailing_step_ticks",
-    "cooldown_seconds",
-    "max_signals_per_day",
+from trading.setting_words import (
+    BOOLEANS,
+    CHOICES,
+    COUNTS,
+    DEFAULT_WORDS,
+    HELP,
+    LABELS,
+    SETTING_NAMES,
+    setting_words,
 )
 
-
-def setting_words(name: str, value: Any) -> str:
-    """A stored setting in words (None -> the default's words)."""
-    if value is None:
-        return DEFAULT_WORDS[name]
-    if name in BOOLEANS:
-        return "yes" if value else "no"
-    if name in CHOICES:
-        return dict(CHOICES[name]).get(value, str(value))
-    if name == "take_profits":
-        if not value:
-            return "none"
-        return "; ".join(
-            f"{lvl.get('distance')} {lvl.get('unit')} × {lvl.get('qty')} {lvl.get('qty_unit')}"
-            for lvl in value
-        )
-    if name == "time_windows":
-        return ", ".join(f"{a}–{b}" for a, b in value) if value else "any time"
-    return str(value)
-
-
-# --- rows: take-profits and time windows --------------------------------------------------------
-
-
-class RowsWidget(forms.Widget):
-    """Reads ``<name>-mode`` and ``<name>-<i>-<column>`` inputs (rendered by the template)."""
-
-    def __init__(self, *, columns: tuple[str, ...], rows: int) -> None:
-        super().__init__()
-        self.columns = columns
-        self.rows = rows
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> dict[str, Any]:
-        return {
-            "mode": str(data.get(f"{name}-mode", "")),
-            "rows": [
-                {c: str(data.get(f"{name}-{i}-{c}", "")).strip() for c in self.columns}
-                for i in range(self.rows)
-            ],
-        }
-
-    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return False
-
-
-def rows_display(*, name: str, value: Any, columns: tuple[str, ...], rows: int) -> dict[str, Any]:
-    """The mode and padded rows a template renders, from a stored value or posted data."""
-    if isinstance(value, dict) and "rows" in value:  # posted, re-rendered with errors
-        return {"mode": value["mode"], "rows": value["rows"]}
-    if value is None:
-        mode, filled = "", []
-    else:
-        mode = "rows" if value else "none"
-        if name == "time_windows":
-            filled = [dict(zip(columns, pair, strict=False)) for pair in value]
-        else:
-            filled = [{c: str(level.get(c, "")) for c in columns} for level in value]
-    padded = filled + [dict.fromkeys(columns, "") for _ in range(rows - len(filled))]
-    return {"mode": mode, "rows": padded}
-
-
-class _RowsField(forms.Field):
-    columns: tuple[str, ...] = ()
-    typed_columns: tuple[str, ...] = ()  # a row counts as filled when one of these is typed in
-    max_rows = 1
-    none_words = "none"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(widget=RowsWidget(columns=self.columns, rows=self.max_rows), **kwargs)
-
-    def clean_row(self, number: int, row: dict[str, str]) -> Any:
-        raise NotImplementedError
-
-    def clean(self, value: Any) -> list[Any] | None:
-        if not isinstance(value, dict):  # the initial value itself (never posted)
-            return value if value is None or isinstance(value, list) else None
-        mode = value.get("mode", "")
-        if mode not in ("", "rows", "none"):
-            raise ValidationError(f"Unknown choice {mode!r}.")
-        filled = [
-            (n, row)
-            for n, row in enumerate(value["rows"], start=1)
-            if any(row[c] for c in self.typed_columns)
-        ]
-        if mode == "none":
-            if filled:
-                raise ValidationError(
-                    f"You chose “{self.none_words}” but filled in rows: clear them, "
-                    "or choose “these rows”."
-                )
-            return []
-        if mode == "" and not filled:
-            return None
-        errors: list[str] = []
-        cleaned = []
-        for number, row in filled:
-            try:
-                cleaned.append(self.clean_row(number, row))
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
-
-
-def _decimal_text(text: str, what: str, *, minimum: Decimal = Decimal(0)) -> str:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(f"{what}: {text!r} is not a number.") from None
-    if not number.is_finite() or number < minimum:
-        raise ValidationError(f"{what} must be at least {minimum}.")
-    return text
-
-
-class TakeProfitsField(_RowsField):
-    columns = ("distance", "unit", "qty", "qty_unit")
-    typed_columns = ("distance", "qty")
-    max_rows = MAX_TAKE_PROFIT_LEVELS
-    none_words = "no take-profit"
-
-    def clean_row(self, number: int, row: dict[str, str]) -> dict[str, str]:
-        what = f"Take-profit {number}"
-        unit, qty_unit = row["unit"] or "ticks", row["qty_unit"] or "contracts"
-        if unit not in DistanceUnit.values:
-            raise ValidationError(f"{what}: unknown unit {unit!r}.")
-        if qty_unit not in dict(QTY_UNITS):
-            raise ValidationError(f"{what}: unknown quantity unit {qty_unit!r}.")
-        if row["distance"] == "":
-            if unit != DistanceUnit.PRICE:
-                raise ValidationError(f"{what}: enter a distance.")
-            distance = "0"  # the alert's own price: the distance is not used
-        else:
-            distance = _decimal_text(row["distance"], f"{what} distance")
-        if row["qty"] == "":
-            raise ValidationError(f"{what}: enter a quantity.")
-        qty = _decimal_text(row["qty"], f"{what} quantity")
-        if Decimal(qty) == 0:
-            raise ValidationError(f"{what}: a quantity of 0 closes nothing; remove the row.")
-        return {"distance": distance, "unit": unit, "qty": qty, "qty_unit": qty_unit}
-
-
-class TimeWindowsField(_RowsField):
-    columns = ("start", "end")
-    typed_columns = ("start", "end")
-    max_rows = MAX_TIME_WINDOWS
-    none_words = "any time"
-
-    def clean_row(self, number: int, row: dict[str, str]) -> list[str]:
-        what = f"Time window {number}"
-        try:
-            start, end = time.fromisoformat(row["start"]), time.fromisoformat(row["end"])
-        except ValueError:
-            raise ValidationError(f"{what}: enter a start and an end as HH:MM.") from None
-        if start == end:
-            raise ValidationError(f"{what}: start and end are the same time.")
-        return [start.strftime("%H:%M"), end.strftime("%H:%M")]
+# Re-exported: the forms' names for the settings' words (views and tests import them here).
+__all__ = [
+    "BOOLEANS",
+    "CHOICES",
+    "COUNTS",
+    "DEFAULT_WORDS",
+    "HELP",
+    "LABELS",
+    "SETTING_NAMES",
+    "SignalFilterForm",
+    "StrategyForm",
+    "TraderAccountForm",
+    "TraderForm",
+    "setting_words",
+]
 
 
 # --- the settings fields -----------------------------------------------------------------------
@@ -301,20 +95,18 @@ def settings_form_fields(*, inherited: Mapping[str, str] | None = None) -> dict[
             formfield = forms.TypedChoiceField(
                 choices=[("", empty), *CHOICES[name]], empty_value=None, required=False
             )
-        elif name in COUNTS:
-            formfield = forms.IntegerField(required=False, min_value=0)
-        elif name == "break_even_offset_ticks":
-            formfield = forms.IntegerField(required=False)
+        elif name in COUNTS or name == "break_even_offset_ticks":
+            formfield = bounded(name, forms.IntegerField(required=False))
         elif name == "stop_distance":
-            formfield = forms.DecimalField(
-                required=False, min_value=0, max_digits=14, decimal_places=6
+            formfield = bounded(
+                name, forms.DecimalField(required=False, max_digits=14, decimal_places=6)
             )
         elif name == "max_daily_loss":
-            formfield = forms.DecimalField(
-                required=False, min_value=0, max_digits=14, decimal_places=2
+            formfield = bounded(
+                name, forms.DecimalField(required=False, max_digits=14, decimal_places=2)
             )
         elif name == "symbol_override":
-            formfield = forms.CharField(required=False, max_length=32, empty_value=None)
+            formfield = SymbolField(required=False, max_length=32, empty_value=None)
         elif name == "take_profits":
             formfield = TakeProfitsField()
         elif name == "time_windows":
@@ -322,9 +114,9 @@ def settings_form_fields(*, inherited: Mapping[str, str] | None = None) -> dict[
         else:  # a new setting must get a field here (D21): fail loudly
             raise KeyError(f"no form field for setting {name!r}")
         formfield.label = LABELS[name]
-        if name in HELP:
-            formfield.help_text = HELP[name]
-        if not isinstance(formfield, (forms.ChoiceField, _RowsField)):
+        if name in HELP:  # before the bounds, when there are any
+            formfield.help_text = f"{HELP[name]} {formfield.help_text}".strip()
+        if not isinstance(formfield, (forms.ChoiceField, RowsField)):
             formfield.widget.attrs["placeholder"] = placeholder
         made[name] = formfield
     return made
@@ -358,6 +150,66 @@ class _SettingsForm(forms.Form):
     def model_field_names(cls) -> tuple[str, ...]:
         return (*cls.head_fields, *SETTING_NAMES)
 
+    # --- combinations (trading/form_checks.py) ----------------------------------------------
+
+    def _values(self) -> dict[str, Any]:
+        """What the form holds now: cleaned input when bound, else the initial values."""
+        if self.is_bound and hasattr(self, "cleaned_data"):
+            return dict(self.cleaned_data)
+        return {name: self.initial.get(name) for name in self.model_field_names()}
+
+    def inherited_value(self, name: str, values: Mapping[str, Any]) -> Any:
+        """What an empty setting takes (a trader's strategy; a strategy has the defaults)."""
+        return None
+
+    def effective(self, name: str, values: Mapping[str, Any]) -> Any:
+        own = values.get(name)
+        return own if own is not None else self.inherited_value(name, values)
+
+    def sizes_vary(self, values: Mapping[str, Any]) -> bool:
+        """Whether the alert's quantity may set the size."""
+        return self.effective("use_alert_quantity", values) is True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        problems = settings_problems(
+            own=cleaned,
+            effective=lambda name: self.effective(name, cleaned),
+            labels=LABELS,
+            sizes_vary=self.sizes_vary(cleaned),
+        )
+        for problem in problems:
+            for name in problem.fields:
+                if name not in self.errors or problem.message not in self.errors[name]:
+                    self.add_error(name, problem.message)
+        return cleaned
+
+    def accounts_for_warnings(self) -> list[tuple[TraderAccount, Any]]:
+        """(account, its trader's value of a setting getter) the add warning judges."""
+        return []
+
+    def warnings(self) -> list[str]:
+        """Legal combinations that block something: shown above the form, never an error."""
+        values = self._values()
+        found = [
+            adds_never_happen(
+                own=values, effective=lambda name: self.effective(name, values), labels=LABELS
+            )
+        ]
+        for account, effective in self.accounts_for_warnings():
+            if effective("on_same_direction") != "add":
+                continue
+            entry = effective("entry_size")
+            found.append(
+                adds_blocked_by_cap(
+                    entry=1 if entry is None else entry,
+                    multiplier=account.multiplier,
+                    max_contracts=account.max_contracts,
+                    account=account.subaccount.name,
+                )
+            )
+        return [text for text in found if text != ""]
+
     def model_fields(self) -> dict[str, Any]:
         """Cleaned values keyed by model field name (for the services)."""
         return {name: self.cleaned_data[name] for name in self.model_field_names()}
@@ -365,7 +217,7 @@ class _SettingsForm(forms.Form):
     def rows(self, name: str) -> dict[str, Any]:
         bound = self[name]
         field = self.fields[name]
-        assert isinstance(field, _RowsField)
+        assert isinstance(field, RowsField)
         value = bound.data if self.is_bound else bound.initial
         return rows_display(name=name, value=value, columns=field.columns, rows=field.max_rows)
 
@@ -430,6 +282,8 @@ class StrategyForm(_SettingsForm):
         "alert_may_set_quantity",
         "alert_may_set_take_profit",
         "alert_may_set_stop",
+        "alert_quantity_max",
+        "symbol_allow_list",
     )
 
     name = forms.CharField(max_length=100)
@@ -445,10 +299,70 @@ class StrategyForm(_SettingsForm):
     alert_may_set_stop = forms.BooleanField(
         required=False, label="The alert's stop price may set the stop"
     )
+    alert_quantity_max = forms.IntegerField(
+        required=False,
+        label="Most contracts an alert may ask for",
+        widget=forms.NumberInput(attrs={"placeholder": "required when the alert sets the size"}),
+    )
+    symbol_allow_list = RootsField(
+        required=False,
+        label="Trade only these contract roots",
+        widget=forms.TextInput(attrs={"placeholder": "any known root"}),
+        help_text="Comma-separated, e.g. NQ, MNQ. An alert for another root is rejected with "
+        f"the reason and trades nothing. Empty: any root Bracketeer knows ({KNOWN_ROOTS}).",
+    )
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.user = user
+        field = bounded("alert_quantity_max", self.fields["alert_quantity_max"])
+        field.help_text = (
+            "Before the multiplier. An alert asking for more counts as this many; needed when "
+            "the alert's quantity may set the size. " + bounds_words("alert_quantity_max")
+        )
+
+    def sizes_vary(self, values: Mapping[str, Any]) -> bool:
+        return values.get("alert_may_set_quantity") is True or super().sizes_vary(values)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.sizes_vary(cleaned) and cleaned.get("alert_quantity_max") is None:
+            if "alert_quantity_max" not in self.errors:
+                who = (
+                    "“The alert's quantity may set the size”"
+                    if cleaned.get("alert_may_set_quantity")
+                    else f"“{LABELS['use_alert_quantity']}”"
+                )
+                self.add_error(
+                    "alert_quantity_max",
+                    f"“Most contracts an alert may ask for” is required when {who} is on: "
+                    "say the most an alert may trade.",
+                )
+        override, roots = cleaned.get("symbol_override"), cleaned.get("symbol_allow_list")
+        if override and roots and symbol_root(override) not in roots:
+            self.add_error(
+                "symbol_override",
+                f"“{LABELS['symbol_override']}” {override} is {symbol_root(override)}, which is not in "
+                f"“Trade only these contract roots” ({', '.join(roots)}).",
+            )
+        return cleaned
+
+    def accounts_for_warnings(self) -> list[tuple[TraderAccount, Any]]:
+        if self.instance is None:
+            return []
+        values = self._values()
+        accounts = TraderAccount.objects.filter(
+            trader__strategy=self.instance, trader__user=self.user, enabled=True
+        ).select_related("trader", "subaccount")
+
+        def getter(trader: Trader) -> Any:
+            def effective(name: str) -> Any:
+                own = getattr(trader, name)
+                return own if own is not None else values.get(name)
+
+            return effective
+
+        return [(account, getter(account.trader)) for account in accounts]
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -485,7 +399,49 @@ class TraderForm(_SettingsForm):
                     f"{label} is switched off and also given a value: clear the value, "
                     "or untick it here.",
                 )
+        strategy = cleaned.get("strategy")
+        if strategy is None:
+            return cleaned
+        if cleaned.get("use_alert_quantity") is True and strategy.alert_quantity_max is None:
+            self.add_error(
+                "use_alert_quantity",
+                f"“{LABELS['use_alert_quantity']}” needs the strategy “{strategy.name}” to say "
+                "the most contracts an alert may ask for, and it does not: set it on the "
+                "strategy (or ask its owner), or leave this off.",
+            )
+        override, roots = cleaned.get("symbol_override"), strategy.symbol_allow_list
+        if override and roots and symbol_root(override) not in roots:
+            self.add_error(
+                "symbol_override",
+                f"“{LABELS['symbol_override']}” {override} is {symbol_root(override)}; the strategy "
+                f"“{strategy.name}” trades only {', '.join(roots)}.",
+            )
         return cleaned
+
+    def _strategy(self, values: Mapping[str, Any]) -> Strategy | None:
+        chosen = values.get("strategy")
+        if isinstance(chosen, Strategy):
+            return chosen
+        return self.instance.strategy if self.instance is not None else None
+
+    def inherited_value(self, name: str, values: Mapping[str, Any]) -> Any:
+        for switch in values.get("switched_off") or ():
+            if name in SWITCHABLE_OFF[switch][1]:
+                return None
+        strategy = self._strategy(values)
+        return None if strategy is None else getattr(strategy, name)
+
+    def sizes_vary(self, values: Mapping[str, Any]) -> bool:
+        strategy = self._strategy(values)
+        allowed = strategy is not None and strategy.alert_may_set_quantity
+        return allowed or super().sizes_vary(values)
+
+    def accounts_for_warnings(self) -> list[tuple[TraderAccount, Any]]:
+        if self.instance is None:
+            return []
+        values = self._values()
+        accounts = self.instance.accounts.filter(enabled=True).select_related("subaccount")
+        return [(account, lambda name: self.effective(name, values)) for account in accounts]
 
     def __init__(self, data: Any = None, *, user: User, strategies: Any, **kwargs: Any) -> None:
         instance = kwargs.get("instance")
@@ -524,32 +480,72 @@ class TraderAccountForm(forms.Form):
     )
     max_contracts = forms.IntegerField(
         required=False,
-        min_value=0,
         label="Max contracts",
         widget=forms.NumberInput(attrs={"placeholder": "no cap"}),
-        help_text="Empty = no cap. 0 blocks every entry.",
     )
     enabled = forms.BooleanField(required=False, initial=True, label="Account on")
 
-    def __init__(self, data: Any = None, *, subaccounts: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        subaccounts: Any = None,
+        account: TraderAccount | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(data, **kwargs)
+        self.account = account
         field = self.fields["subaccount"]
         assert isinstance(field, forms.ModelChoiceField)
         if subaccounts is None:
             del self.fields["subaccount"]
         else:
             field.queryset = subaccounts
+        bounded("max_contracts", self.fields["max_contracts"])
+        self.fields["max_contracts"].help_text = (
+            "The largest position on this account. Empty = no cap of yours (the platform's "
+            "safety ceiling per order still applies). 0 blocks every entry. "
+            + bounds_words("max_contracts")
+        )
+        multiplier = self.fields["multiplier"]
+        multiplier.help_text = "Sizes and contract take-profits are multiplied by it. 0 to 1,000."
+        multiplier.error_messages["max_value"] = "At most 1,000."
+        multiplier.error_messages["min_value"] = "At least 0."
 
     @classmethod
     def for_account(cls, data: Any = None, *, account: TraderAccount) -> TraderAccountForm:
         return cls(
             data,
+            account=account,
             initial={
                 "multiplier": account.multiplier,
                 "max_contracts": account.max_contracts,
                 "enabled": account.enabled,
             },
         )
+
+    def warnings(self) -> list[str]:
+        """Adds blocked by this account's cap, judged with its trader's settings."""
+        if self.account is None:
+            return []
+        values = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        trader = self.account.trader
+
+        def effective(name: str) -> Any:
+            own = getattr(trader, name)
+            return own if own is not None else getattr(trader.strategy, name)
+
+        if effective("on_same_direction") != "add":
+            return []
+        entry = effective("entry_size")
+        multiplier = values.get("multiplier", self.account.multiplier)
+        text = adds_blocked_by_cap(
+            entry=1 if entry is None else entry,
+            multiplier=self.account.multiplier if multiplier is None else multiplier,
+            max_contracts=values.get("max_contracts", self.account.max_contracts),
+            account=self.account.subaccount.name,
+        )
+        return [text] if text != "" else []
 
 
 class SignalFilterForm(forms.Form):

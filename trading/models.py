@@ -111,6 +111,9 @@ class SettingsFields(models.Model):
 class Strategy(SettingsFields):
     """A signal source: one secret webhook URL and the default settings of its traders."""
 
+    # The largest "most contracts an alert may ask for" the form accepts.
+    ALERT_QUANTITY_MAX_LIMIT: ClassVar[int] = 1000
+
     class Visibility(models.TextChoices):
         PRIVATE = "private", "Private"
         PUBLIC = "public", "Public"
@@ -132,6 +135,16 @@ class Strategy(SettingsFields):
     alert_may_set_quantity = models.BooleanField(default=False)
     alert_may_set_take_profit = models.BooleanField(default=False)
     alert_may_set_stop = models.BooleanField(default=False)
+    # The most contracts an alert's quantity may ask for (before the multiplier); more is
+    # reduced to it. Required by the form when the alert may set the quantity.
+    alert_quantity_max = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(ALERT_QUANTITY_MAX_LIMIT)],
+    )
+    # Contract roots this strategy trades (["NQ", "MNQ"]); an alert for another root is
+    # rejected at intake. Empty: any known root.
+    symbol_allow_list = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from trading.alerts import AlertError, decode_body, parse_alert
+from trading.intake import alert_symbol_check
 from trading.models import Signal, Strategy, Trader
 
 
@@ -43,6 +44,7 @@ def signal_receive(
     text = raw.decode("utf-8", errors="replace")
     try:
         parsed = parse_alert(decode_body(raw))
+        alert_symbol_check(strategy=strategy, alert=parsed)
     except AlertError as exc:
         signal = Signal.objects.create(
             strategy=strategy,

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DEFAULTS",
+    "DEFAULT_QTY_CEILING",
+    "ORDER_QTY_CEILING_DEFAULT",
     "MAX_TAKE_PROFIT_LEVELS",
     "MAX_TIME_WINDOWS",
     "OFF",
@@ -39,6 +41,7 @@ __all__ = [
     "EffectiveSettings",
     "Off",
     "OppositeDirection",
+    "QtyCeiling",
     "QtyUnit",
     "SameDirection",
     "SettingsLayer",
@@ -46,11 +49,15 @@ __all__ = [
     "TakeProfitLevel",
     "TimeWindow",
     "Trailing",
+    "order_qty_ceiling_for",
+    "order_qty_ceilings_parse",
     "resolve",
 ]
 
 MAX_TAKE_PROFIT_LEVELS = 5
 MAX_TIME_WINDOWS = 2
+# The platform's safety ceiling per order when the deployment sets none (ORDER_QTY_CEILING).
+ORDER_QTY_CEILING_DEFAULT = 100
 
 
 class SameDirection(enum.StrEnum):
@@ -219,6 +226,58 @@ class TimeWindow:
 
 
 @dataclass(frozen=True)
+class QtyCeiling:
+    """The platform's safety ceiling: no single entry order is larger than ``contracts``.
+
+    Not a setting of the strategy, trader or account: the deployment's (``source`` names the
+    environment variable it came from, ``root`` the contract it applies to, for the reason)."""
+
+    contracts: int = ORDER_QTY_CEILING_DEFAULT
+    root: str = ""
+    source: str = "ORDER_QTY_CEILING"
+
+    def __post_init__(self) -> None:
+        if _count(self.contracts, "order quantity ceiling") < 1:
+            raise ValueError(f"the order quantity ceiling must be at least 1, got {self.contracts}")
+
+
+def order_qty_ceilings_parse(text: str, *, known_roots: frozenset[str]) -> dict[str, int]:
+    """``"ES=50,MES=200"`` (ORDER_QTY_CEILING_BY_ROOT) as ``{"ES": 50, "MES": 200}``.
+
+    Raises ``ValueError`` naming the entry for anything else: an unknown root, a value that is
+    not a whole number of at least 1, a root given twice. Empty text: no overrides."""
+    ceilings: dict[str, int] = {}
+    for entry in text.split(","):
+        if entry.strip() == "":
+            continue
+        root, equals, number = (part.strip() for part in entry.partition("="))
+        root = root.upper()
+        if equals == "" or not number.isdigit() or int(number) < 1:
+            raise ValueError(
+                f"{entry.strip()!r} is not ROOT=CONTRACTS with a whole number of at least 1 "
+                "(e.g. ES=50,MES=200)"
+            )
+        if root not in known_roots:
+            raise ValueError(
+                f"{root!r} is not a known contract root; known: {', '.join(sorted(known_roots))}"
+            )
+        if root in ceilings:
+            raise ValueError(f"{root} is given twice")
+        ceilings[root] = int(number)
+    return ceilings
+
+
+def order_qty_ceiling_for(root: str, *, default: int, by_root: dict[str, int]) -> QtyCeiling:
+    """The ceiling for contract ``root``: its own (ORDER_QTY_CEILING_BY_ROOT) or the default."""
+    if root in by_root:
+        return QtyCeiling(by_root[root], root, "ORDER_QTY_CEILING_BY_ROOT")
+    return QtyCeiling(default, root, "ORDER_QTY_CEILING")
+
+
+DEFAULT_QTY_CEILING = QtyCeiling()
+
+
+@dataclass(frozen=True)
 class SettingsLayer:
     """One level of settings (strategy or trader). Every field ``None`` = inherit from below.
 
@@ -260,6 +319,12 @@ class EffectiveSettings:
     use_alert_quantity: bool = False
     multiplier: Decimal = Decimal(1)
     max_contracts: int | None = None  # None = no cap (D37)
+    # The most an alert's quantity may ask for (the strategy's alert_quantity_max); None: only
+    # the platform's ceiling limits it.
+    alert_quantity_max: int | None = None
+    order_qty_ceiling: QtyCeiling = (
+        DEFAULT_QTY_CEILING  # the platform's, per order (never a user's)
+    )
     take_profits: tuple[TakeProfitLevel, ...] = ()
     stop: StopSetting | None = None
     break_even: BreakEven | None = None
@@ -283,6 +348,12 @@ class EffectiveSettings:
         _decimal(self.multiplier, "multiplier")
         if self.max_contracts is not None:
             _count(self.max_contracts, "max_contracts")
+        if self.alert_quantity_max is not None:
+            _count(self.alert_quantity_max, "alert_quantity_max")
+        if not isinstance(self.order_qty_ceiling, QtyCeiling):
+            raise TypeError(
+                f"order_qty_ceiling must be a QtyCeiling, got {self.order_qty_ceiling!r}"
+            )
         _tuple_of(self.take_profits, TakeProfitLevel, "take_profits")
         if len(self.take_profits) > MAX_TAKE_PROFIT_LEVELS:
             raise ValueError(
@@ -337,6 +408,8 @@ def resolve(
     multiplier: Decimal,
     max_contracts: int | None,
     owner_time_zone: str = "UTC",
+    alert_quantity_max: int | None = None,
+    order_qty_ceiling: QtyCeiling = DEFAULT_QTY_CEILING,
 ) -> EffectiveSettings:
     """Resolve every setting: alert (if allowed and present) > trader > strategy > default.
 
@@ -344,7 +417,9 @@ def resolve(
     read only if its name is in ``allowed_overrides`` (an unknown name raises ``ValueError``);
     ``multiplier`` and ``max_contracts`` come from the TraderAccount only (``None`` = no cap,
     D37); a layer's `OFF` resolves to ``None`` ("none"); ``time_zone`` defaults to
-    ``owner_time_zone``. The result is validated (floats, negatives, unknown zones raise).
+    ``owner_time_zone``; ``alert_quantity_max`` (the strategy's) and ``order_qty_ceiling`` (the
+    platform's, default 100 contracts) pass through unchanged: no layer can lift them. The
+    result is validated (floats, negatives, unknown zones raise).
     """
     unknown = set(allowed_overrides) - OVERRIDABLE_FIELDS
     if unknown:
@@ -362,4 +437,10 @@ def resolve(
         else:
             chosen = _pick(name, from_alert, getattr(trader, name), getattr(strategy, name))
         values[name] = None if chosen is OFF else chosen
-    return EffectiveSettings(multiplier=multiplier, max_contracts=max_contracts, **values)
+    return EffectiveSettings(
+        multiplier=multiplier,
+        max_contracts=max_contracts,
+        alert_quantity_max=alert_quantity_max,
+        order_qty_ceiling=order_qty_ceiling,
+        **values,
+    )

@@ -37,7 +37,11 @@ TOO_BIG = {"status": "rejected", "reason": f"The alert body is over {MAX_BODY_BY
 
 def webhook_accept(*, token: str, raw: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
     """Store the alert for the strategy with this webhook token; (HTTP status, JSON answer)."""
-    strategy = Strategy.objects.filter(webhook_token=token).only("pk", "enabled").first()
+    strategy = (
+        Strategy.objects.filter(webhook_token=token)
+        .only("pk", "enabled", "symbol_override", "symbol_allow_list")  # intake's symbol check
+        .first()
+    )
     if strategy is None:
         return 404, {
             "status": "unknown",

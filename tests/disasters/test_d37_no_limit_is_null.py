@@ -51,8 +51,9 @@ def test_resolve_passes_no_cap_through() -> None:
     assert settings.max_contracts is None
 
 
-@pytest.mark.parametrize("size", [10, 11, 25, 200])
+@pytest.mark.parametrize("size", [10, 11, 25, 100])
 def test_without_a_cap_every_size_goes_out_whole(size: int) -> None:
+    """Up to the platform's safety ceiling (ORDER_QTY_CEILING, default 100 per order)."""
     plan = decide(
         alert=make_alert(Action.BUY),
         settings=EffectiveSettings(entry_size=size),
@@ -62,6 +63,18 @@ def test_without_a_cap_every_size_goes_out_whole(size: int) -> None:
     )
     assert plan.entry is not None
     assert plan.entry.qty == size
+
+
+def test_over_the_platform_ceiling_is_refused_whole_never_silently_cut() -> None:
+    plan = decide(
+        alert=make_alert(Action.BUY),
+        settings=EffectiveSettings(entry_size=200),
+        broker=make_broker(0),
+        filters=NO_FILTERS,
+        spec=ES,
+    )
+    assert plan.entry is None and plan.decision is Decision.BLOCKED
+    assert "200 contracts is over the platform's safety ceiling of 100" in plan.reason
 
 
 def test_without_a_cap_adds_are_never_reduced() -> None:

@@ -13,8 +13,11 @@ price that is usually off the tick (as after a DCA add, D07). After every step:
 - every price is a tick multiple (D07), take-profits on the profitable side, stops on the
   losing side (Z4);
 - CLOSE never increases |position| (D46, D48);
-- the entry quantity is exactly (size or alert quantity) x multiplier, rounded half up and
-  capped -- so 0 is 0, never "unset" (D41), and no cap exists unless set (D37).
+- the entry quantity is exactly (size or alert quantity, at most alert_quantity_max) x
+  multiplier, rounded half up and capped -- so 0 is 0, never "unset" (D41), and no cap of the
+  user's exists unless set (D37);
+- no entry is ever larger than the platform's safety ceiling (issue 9): one that would be is
+  refused and the reason names the ceiling and its variable.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from trading.settings_resolution import (
     DistanceUnit,
     EffectiveSettings,
     OppositeDirection,
+    QtyCeiling,
     QtyUnit,
     SameDirection,
     StopSetting,
@@ -96,6 +100,10 @@ effective_settings = st.builds(
         [Decimal(1), Decimal(1), Decimal(3), Decimal("0.5"), Decimal(10), Decimal(0)]
     ),
     max_contracts=st.sampled_from([3, None, 2, None, 5, None, 1, 8, 0]),
+    alert_quantity_max=st.sampled_from([None, None, 1, 3, 40]),
+    order_qty_ceiling=st.sampled_from(
+        [QtyCeiling(), QtyCeiling(), QtyCeiling(4, "ES"), QtyCeiling(2, "MES", "X_BY_ROOT")]
+    ),
     take_profits=st.lists(take_profit_levels, min_size=1, max_size=5).map(tuple) | st.just(()),
     stop=stop_settings,
     on_same_direction=st.sampled_from(
@@ -121,7 +129,8 @@ class Step:
 steps = st.builds(
     Step,
     action=st.sampled_from([Action.BUY, Action.SELL, Action.BUY, Action.SELL, Action.CLOSE]),
-    quantity=st.none() | st.sampled_from([Decimal(1), Decimal(2), Decimal("0.5"), Decimal(0)]),
+    quantity=st.none()
+    | st.sampled_from([Decimal(1), Decimal(2), Decimal("0.5"), Decimal(0), Decimal(10_000)]),
     take_profit_offset=st.none() | st.integers(-20, 20).map(lambda n: Decimal(n) / 4),
     stop_offset=st.none() | st.integers(-20, 20).map(lambda n: Decimal(n) / 4),
     # Hundredths and thirds-ish: mostly off the tick, like a broker's average after a DCA add.
@@ -130,7 +139,12 @@ steps = st.builds(
 
 
 def expected_qty(size: int, s: EffectiveSettings, alert_qty: Decimal | None) -> int:
-    base = alert_qty if s.use_alert_quantity and alert_qty is not None else Decimal(size)
+    """Size (or the alert's quantity, at most alert_quantity_max) x multiplier, half up."""
+    base = Decimal(size)
+    if s.use_alert_quantity and alert_qty is not None:
+        base = alert_qty
+        if s.alert_quantity_max is not None:
+            base = min(base, Decimal(s.alert_quantity_max))
     return int((base * s.multiplier).to_integral_value(rounding=ROUND_HALF_UP))
 
 
@@ -187,6 +201,21 @@ def check_quantity(plan: Plan, s: EffectiveSettings, position: int, step: Step) 
     else:
         room = s.max_contracts - (abs(position) if adding else 0)
         assert plan.entry.qty == min(wanted, room)
+    assert plan.entry.qty <= s.order_qty_ceiling.contracts, "over the platform's ceiling"
+
+
+def check_ceiling(plan: Plan, s: EffectiveSettings, position: int, step: Step) -> None:
+    """An entry the settings size over the platform's ceiling is refused, saying so."""
+    if step.action is Action.CLOSE or plan.decision not in (
+        Decision.BLOCKED,
+        Decision.CLOSE_OPPOSITE,
+    ):
+        return
+    if "safety ceiling" in plan.reason:
+        ceiling = s.order_qty_ceiling
+        assert f"ceiling of {ceiling.contracts} per order" in plan.reason
+        assert ceiling.source in plan.reason
+        assert plan.entry is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -219,6 +248,9 @@ def test_any_alert_sequence_keeps_the_invariants(
         moves = plan.flatten or plan.entry is not None
         assert plan.cancel_order_ids == (tuple(o.order_id for o in working) if moves else ())
         check_quantity(plan, s, position, step)
+        check_ceiling(plan, s, position, step)
+        if plan.entry is not None:
+            assert plan.entry.qty <= s.order_qty_ceiling.contracts
         if s.max_contracts == 0:
             assert plan.entry is None
         if step.action is Action.CLOSE:

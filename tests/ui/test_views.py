@@ -97,7 +97,7 @@ def test_a_strategy_without_a_plan_is_refused_with_the_reason(owner_client: Clie
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("entry_size", "-1", "greater than or equal to 0"),
+        ("entry_size", "-1", "At least 0."),
         ("on_same_direction", "avg_down", "Select a valid choice"),
         ("take_profits-0-distance", "eight", "is not a number"),
         ("time_windows-0-start", "25:00", "HH:MM"),
