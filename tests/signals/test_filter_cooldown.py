@@ -5,10 +5,18 @@ broker refused.
 
 Earlier entries are made through the real path, then moved back in time on their outcome row
 (``decided_at``, the time the executor records and the cooldown reads), so no test sleeps.
+The current entry never counts either: an execution killed after its entry filled is resumed
+(the executor decides again from its stored broker snapshot) and must not be blocked by its own
+decision.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal as signals
+import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -17,12 +25,16 @@ from django.db.models import F
 
 from accounts.models import Subaccount
 from tests.factories import StrategyFactory, TraderAccountFactory, TraderFactory
-from tests.signals.helpers import only_outcome, position, send
-from trading.models import Order, SignalOutcome, Strategy, Trader, TraderAccount
+from tests.processes import running, wait_for
+from tests.signals.helpers import only_outcome, position, send, working
+from trading.execution import signal_execute
+from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.services import signal_receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 COOLDOWN = 60
+HANG_SECONDS = 3
 
 
 def _cooldown(account: TraderAccount, seconds: int | None) -> None:
@@ -113,3 +125,41 @@ def test_an_entry_the_broker_refused_does_not_start_the_cooldown(
     retry = only_outcome(send(strategy, action="buy", ticker="MNQZ6", id="r2"))
     assert (retry.status, retry.decision) == (SignalOutcome.Status.DONE, "open"), retry.reason
     assert position(sim) == 1
+
+
+def test_a_resumed_entry_is_not_blocked_by_its_own_decision(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
+    monkeypatch.setenv("TRADOVATE_TIMEOUT_SECONDS", "30")
+    sim.control.set_price("MNQZ6", "18000.00")
+    _cooldown(trader_account, COOLDOWN)
+    received = signal_receive(
+        strategy=strategy, raw=json.dumps({"action": "buy", "ticker": "MNQZ6"}).encode()
+    )
+    signal_id = received.signal.pk
+    # The exits call hangs; the process executing the signal is killed after the entry filled.
+    sim.control.faults(hang={"count": 1, "seconds": HANG_SECONDS, "endpoints": ["order/placeoco"]})
+    code = (
+        "import django; django.setup(); from trading.execution import signal_execute; "
+        f"signal_execute(signal_id={signal_id})"
+    )
+    with running([sys.executable, "-c", code], log_name="cooldown-resume") as first:
+        wait_for(
+            lambda: sim.control.counters()["requests"].get("order/placeoco", 0) >= 1,
+            timeout=60,
+            what="the first execution to reach the exits",
+        )
+        os.killpg(first.pid, signals.SIGKILL)
+        first.wait(timeout=10)
+    assert position(sim) == 1
+    interrupted = SignalOutcome.objects.get(signal_id=signal_id)
+    assert (interrupted.status, interrupted.decision) == (SignalOutcome.Status.PENDING, "open")
+
+    time.sleep(HANG_SECONDS + 0.5)  # the hung exits call has ended at the simulator
+    resumed = signal_execute(signal_id=signal_id)  # as the stale-signal beat would
+    assert position(sim) == 1
+    assert len(working(sim)) == 2  # one take-profit and one stop: none lost, none doubled
+    assert resumed.status == Signal.Status.DONE
+    outcome = only_outcome(resumed)
+    assert (outcome.status, outcome.decision) == (SignalOutcome.Status.DONE, "open"), outcome.reason
