@@ -135,20 +135,3 @@ def test_past_due_shows_a_payment_warning(user: User, owner_client: Client) -> N
 def test_no_banner_for_a_member_in_good_standing(user: User, owner_client: Client) -> None:
     MembershipFactory.create(user=user)
     assert 'id="billing-banner"' not in owner_client.get("/dashboard/").content.decode()
-
-
-def test_the_pause_calls_the_trading_hook_when_it_exists(user: User, monkeypatch: Any) -> None:
-    import sys
-    import types
-
-    calls: list[Any] = []
-    module = types.ModuleType("trading.services")
-
-    def disable(*, user: User, reason: str) -> int:
-        calls.append((user, reason))
-        return 3
-
-    module.traders_disable_for_user = disable  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "trading.services", module)
-    pause = services.trading_pause(user=user, reason="membership ended")
-    assert calls == [(user, "membership ended")] and pause.traders_disabled == 3
