@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
@@ -142,22 +142,20 @@ def broker_accounts_limit_check(*, user: User, adding: int = 1) -> None:
 
 # --- trading pause --------------------------------------------------------------------------
 
-# The trading issue provides this function; until then there are no traders to disable.
-TRADERS_DISABLE_HOOK = ("trading.services", "traders_disable_for_user")
-
 
 def _traders_disable(*, user: User, reason: str) -> int:
-    module_name, function_name = TRADERS_DISABLE_HOOK
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return 0
-    disable = getattr(module, function_name, None)
-    if disable is None:
-        return 0
-    return int(disable(user=user, reason=reason))
+    """Ask the trading app, through ``billing.signals.trading_paused``, to switch the user's
+    traders off; how many it did. No receiver is an error, never a silent 0: a pause that
+    switches nothing off would let a lapsed membership go on trading."""
+    from billing.signals import trading_paused
+
+    answers = trading_paused.send(sender=TradingPause, user=user, reason=reason)
+    if not answers:
+        raise ImproperlyConfigured(
+            "Nothing receives billing.signals.trading_paused: the trading app must connect it."
+        )
+    counts = [cast(int, result) for _, result in answers]  # receivers return counts
+    return sum(counts)
 
 
 @transaction.atomic

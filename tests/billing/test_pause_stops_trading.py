@@ -120,3 +120,23 @@ def test_a_membership_coming_back_ends_the_pause_and_the_traders_stay_off(
     after = _signal(trading_strategy, action="buy", ticker="MNQZ6", id="renewed")
     assert not after.outcomes.exists()
     assert sim.control.state()["orders"] == []
+
+
+def test_a_pause_with_nothing_listening_is_an_error_not_a_silent_zero(
+    member: Any,
+) -> None:
+    """Billing no longer finds trading by a string import that returned 0 when its target was
+    gone: with the receiver disconnected, pausing raises instead of reporting 0 traders."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from billing.services import trading_pause
+    from billing.signals import trading_paused
+
+    assert trading_paused.disconnect(dispatch_uid="trading.traders_disable")
+    try:
+        with pytest.raises(ImproperlyConfigured, match="trading_paused"):
+            trading_pause(user=member, reason="test")
+    finally:
+        from trading.apps import _traders_disable
+
+        trading_paused.connect(_traders_disable, dispatch_uid="trading.traders_disable")
