@@ -196,3 +196,29 @@ def test_a_revoked_market_data_token_is_replaced_by_one_login_and_watching_goes_
     sim.control.step(SYMBOL, 8)
     wait_for(lambda: sim_stop(sim) == (order_id, 18000.25), timeout=15, what="the stop moved")
     assert "break-even" in reason(outcome)
+
+
+@pytest.mark.parametrize("fault", ["hang", "drop"])
+def test_a_stop_move_that_goes_unanswered_never_leaves_the_position_without_its_stop(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, fault: str
+) -> None:
+    """modifyorder held past the client's timeout (hang: carried out late; drop: carried out,
+    answer lost): the position keeps a working stop and its take-profit at every moment, and
+    the stop ends at break-even."""
+    import time
+
+    from tests.signals.test_in_doubt import assert_flat_or_protected
+
+    outcome, order_id, initial = open_watched(
+        strategy, sim, action="buy", alert_id=f"be-{fault}", **BREAK_EVEN_8_1
+    )
+    sim.control.faults(**{fault: {"count": 1, "seconds": 10, "endpoints": ["order/modifyorder"]}})
+    sim.control.step(SYMBOL, 8)
+    deadline = time.monotonic() + 40
+    while sim_stop(sim) != (order_id, 18000.25):
+        assert time.monotonic() < deadline, "the stop never reached break-even"
+        assert position(sim) == 1
+        assert sim_stop(sim)[0] == order_id  # a working stop, all along
+        time.sleep(0.2)
+    assert_flat_or_protected(sim)  # the position, its take-profit and its stop
+    assert modifies(sim) >= 1
