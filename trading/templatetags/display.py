@@ -52,7 +52,7 @@ def when(value: datetime | None) -> SafeString | str:
     local = _local(value)
     return format_html(
         '<time datetime="{}" title="{}">{} {}</time>',
-        value.isoformat(),
+        local.isoformat(),
         timezone.get_current_timezone_name(),
         local.strftime("%Y-%m-%d %H:%M:%S"),
         zone_words(local),
