@@ -109,6 +109,10 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "trading:account_close": lambda owner: {
         "pk": SubaccountFactory.create(connection__user=owner).pk
     },
+    "trading:trader_close_state": _trader_with_account,
+    "trading:account_close_state": lambda owner: {
+        "pk": SubaccountFactory.create(connection__user=owner).pk
+    },
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {

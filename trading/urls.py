@@ -1,6 +1,7 @@
 from django.urls import path
 
 from trading import views_archive as a
+from trading import views_close_state as cs
 from trading import views_signals as sig
 from trading import views_ui as v
 
@@ -31,4 +32,6 @@ urlpatterns = [
     path("control/traders/<int:pk>/toggle/", v.trader_toggle, name="trader_toggle"),
     path("control/traders/<int:pk>/close/", v.trader_close, name="trader_close"),
     path("control/accounts/<int:pk>/close/", v.account_close, name="account_close"),
+    path("control/traders/<int:pk>/state/", cs.trader_close_state, name="trader_close_state"),
+    path("control/accounts/<int:pk>/state/", cs.account_close_state, name="account_close_state"),
 ]

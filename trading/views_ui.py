@@ -472,7 +472,12 @@ def trader_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _close(
-    request: HttpRequest, *, subaccounts: list[Subaccount], what: str, back: str
+    request: HttpRequest,
+    *,
+    subaccounts: list[Subaccount],
+    what: str,
+    back: str,
+    state_url: str,
 ) -> HttpResponse:
     """Confirmation (GET) and execution (POST) of closing everything on ``subaccounts``."""
     exposures = control.exposure_read(subaccounts=subaccounts)
@@ -483,6 +488,7 @@ def _close(
         "exposures": exposures,
         "fingerprint": fingerprint,
         "nothing_open": all(e.is_flat for e in exposures),
+        "state_url": state_url,
     }
     if request.method == "POST":
         if request.POST.get("fingerprint") != fingerprint:
@@ -504,6 +510,7 @@ def trader_close(request: HttpRequest, pk: int) -> HttpResponse:
         subaccounts=control.trader_subaccounts(trader=trader),
         what=f"every account of trader “{trader.name}”",
         back=reverse("trading:control"),
+        state_url=reverse("trading:trader_close_state", args=[trader.pk]),
     )
 
 
@@ -516,4 +523,5 @@ def account_close(request: HttpRequest, pk: int) -> HttpResponse:
         subaccounts=[subaccount],
         what=f"account {subaccount.name}",
         back=reverse("trading:control"),
+        state_url=reverse("trading:account_close_state", args=[subaccount.pk]),
     )

@@ -3,6 +3,7 @@ itself after a test alert until the signal is final."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.ui.browser import log_in
 from tests.ui.sim_setup import net_position, ui_account
 from trading.execution import signal_execute
 from trading.models import Order, Signal, SignalOutcome, TraderAccount
+from trading.services import signal_receive
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 __all__ = ["ui_account"]
@@ -136,3 +138,22 @@ def test_the_signal_page_updates_itself_until_the_signal_is_final(
     page.on("request", lambda r: requests.append(r.url) if "/live/" in r.url else None)
     page.wait_for_timeout(2500)
     assert requests == []
+
+
+def test_the_close_all_result_updates_itself_to_what_is_open_now(
+    page: Any, ui_account: TraderAccount, sim: Any
+) -> None:
+    received = signal_receive(
+        strategy=ui_account.trader.strategy,
+        raw=json.dumps({"action": "buy", "ticker": "MNQZ2026"}).encode(),
+    )
+    signal_execute(signal_id=received.signal.pk)
+    assert net_position(sim) == 1
+    log_in(page, ui_account.trader.user.email)
+    page.goto(f"/trading/control/accounts/{ui_account.subaccount_id}/close/")
+    page.get_by_role("button", name="Yes, close everything listed").click()
+    page.wait_for_selector(f"#result-{ui_account.subaccount_id}")
+    # Read from the broker after the page arrived, without a reload.
+    page.wait_for_selector('#close-state[data-final="true"]', timeout=15_000)
+    assert page.locator("#all-flat").is_visible()
+    assert net_position(sim) == 0
