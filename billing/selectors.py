@@ -52,6 +52,12 @@ def broker_accounts_count(*, user: User) -> int:
     return Subaccount.objects.filter(connection__user=user, active=True).count()
 
 
+def traders_count(*, user: User) -> int:
+    """The user's traders that count against the plan: every one not archived (as the trader
+    limit check in ``trading.control.trader_create`` counts them)."""
+    return user.traders.filter(archived_at__isnull=True).count()
+
+
 @dataclass(frozen=True)
 class LimitRow:
     label: str
@@ -70,7 +76,7 @@ def limits_overview(*, user: User) -> tuple[Membership | None, list[LimitRow]]:
         LimitRow(
             "Broker accounts", broker_accounts_count(user=user), plan.max_broker_accounts, True
         ),
-        LimitRow("Traders", None, plan.max_traders, plan.strategies_allowed),
+        LimitRow("Traders", traders_count(user=user), plan.max_traders, plan.strategies_allowed),
         LimitRow("Copy-trading followers", None, plan.max_followers, plan.copy_trading_allowed),
         LimitRow("Premium strategies", None, None, plan.premium_strategies_allowed),
         LimitRow("API access", None, None, plan.api_access_allowed),

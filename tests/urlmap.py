@@ -98,10 +98,19 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "trading:trader_account_edit": _trader_account,
     "trading:trader_account_remove": _trader_account,
     "trading:signal_detail": _signal,
+    "trading:signal_live": _signal,
+    "trading:strategy_archive": _strategy,
+    "trading:strategy_restore": _strategy,
+    "trading:trader_archive": _trader,
+    "trading:trader_restore": _trader,
     "trading:trader_toggle": _trader,
     # A connection without a login: the confirmation page says the broker could not be read.
     "trading:trader_close": _trader_with_account,
     "trading:account_close": lambda owner: {
+        "pk": SubaccountFactory.create(connection__user=owner).pk
+    },
+    "trading:trader_close_state": _trader_with_account,
+    "trading:account_close_state": lambda owner: {
         "pk": SubaccountFactory.create(connection__user=owner).pk
     },
 }
@@ -120,6 +129,9 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "trading:trader_account_add": {"method": "post", "ok": {400}},
     "trading:trader_account_remove": {"method": "post", "ok": {302}},
     "trading:trader_toggle": {"method": "post", "ok": {400}},
+    # Restoring is POST-only and redirects to the restored object.
+    "trading:strategy_restore": {"method": "post", "ok": {302}},
+    "trading:trader_restore": {"method": "post", "ok": {302}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

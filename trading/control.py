@@ -75,24 +75,32 @@ def strategy_update(*, strategy: Strategy, fields: dict[str, Any]) -> Strategy:
 TEST_ALERT_ACTIONS = ("buy", "sell", "close")
 
 
-def strategy_test_alert_body(*, strategy: Strategy, action: str) -> bytes:
-    """A sample indicator alert for ``strategy``; a fresh ``id`` so it is never a duplicate."""
+def strategy_test_alert_symbol(*, strategy: Strategy) -> str:
+    """The symbol a test alert carries unless the user picks another."""
+    return strategy.symbol_override or "MNQ1!"
+
+
+def strategy_test_alert_body(*, strategy: Strategy, action: str, symbol: str = "") -> bytes:
+    """A sample indicator alert for ``strategy`` on ``symbol`` (default: the strategy's symbol
+    override, else MNQ1!); a fresh ``id`` so it is never a duplicate."""
     body = {
         "action": action,
-        "ticker": strategy.symbol_override or "MNQ1!",
+        "ticker": symbol or strategy_test_alert_symbol(strategy=strategy),
         "id": f"test-{uuid.uuid4().hex[:12]}",
     }
     return json.dumps(body).encode()
 
 
-def strategy_test_alert_send(*, strategy: Strategy, action: str = "buy") -> Received:
+def strategy_test_alert_send(
+    *, strategy: Strategy, action: str = "buy", symbol: str = ""
+) -> Received:
     """Receive a sample alert exactly as the webhook would (stored, marked as a test, executed
     on the strategy owner's own enabled accounts that follow it; never on subscribers')."""
     if action not in TEST_ALERT_ACTIONS:
         raise ValueError(f"test alert action must be one of {TEST_ALERT_ACTIONS}, got {action!r}")
     return signal_receive(
         strategy=strategy,
-        raw=strategy_test_alert_body(strategy=strategy, action=action),
+        raw=strategy_test_alert_body(strategy=strategy, action=action, symbol=symbol),
         content_type="application/json",
         is_test=True,
     )
@@ -106,7 +114,8 @@ def strategies_followable(*, user: User) -> Any:
     from django.db.models import Q
 
     return Strategy.objects.filter(
-        Q(user=user) | Q(visibility=Strategy.Visibility.PUBLIC, enabled=True)
+        Q(user=user) | Q(visibility=Strategy.Visibility.PUBLIC, enabled=True),
+        archived_at__isnull=True,
     ).order_by("name", "id")
 
 
@@ -120,7 +129,11 @@ def trader_create(*, user: User, strategy: Strategy, fields: dict[str, Any]) -> 
     plan_feature_check(user=user, feature="strategies")
     try:
         with transaction.atomic():
-            current = Trader.objects.select_for_update().filter(user=user).count()
+            current = (
+                Trader.objects.select_for_update()
+                .filter(user=user, archived_at__isnull=True)
+                .count()
+            )
             plan_limit_check(user=user, limit="traders", current=current)
             return Trader.objects.create(user=user, strategy=strategy, **fields)
     except IntegrityError:
@@ -149,6 +162,8 @@ def trader_enabled_set(*, trader: Trader, enabled: bool, reason: str = "") -> Tr
     """Switch a trader on or off. Switching on needs a plan with strategies and clears the
     reason it was switched off; ``reason`` says why when someone other than the user switches
     it off (support). Open positions are never touched."""
+    if enabled and trader.archived_at is not None:
+        raise ValueError("This trader is archived: restore it before switching it on.")
     if enabled:
         plan_feature_check(user=trader.user, feature="strategies")
     trader.enabled = enabled

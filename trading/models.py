@@ -146,11 +146,15 @@ class Strategy(SettingsFields):
     # rejected at intake. Empty: any known root.
     symbol_allow_list = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived, never deleted: its signals (and their outcomes and orders) are history. An
+    # archived strategy's webhook stores nothing; it leaves every list.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ("name", "id")
+        verbose_name_plural = "strategies"
         constraints = [
             models.UniqueConstraint(fields=("user", "name"), name="strategy_name_per_user")
         ]
@@ -185,6 +189,8 @@ class Trader(SettingsFields):
     # Names from SWITCHABLE_OFF this trader switches off, overriding the strategy's value.
     switched_off = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived (switched off and out of every list), never deleted: its outcomes are history.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,26 +24,24 @@ from accounts.tenancy import access_by_id, tenant_queryset
 from billing.services import PlanLimitError
 from trading import control
 from trading.alerts import parse_alert
-from trading.engine import Decision
 from trading.execution import signal_preview
 from trading.forms import (
+    LABELS,
     SETTING_NAMES,
-    SignalFilterForm,
     StrategyForm,
     TraderAccountForm,
     TraderForm,
     setting_words,
 )
+from trading.forms_test_alert import TestAlertForm
 from trading.models import (
     SWITCHABLE_OFF,
-    Order,
-    Signal,
-    SignalOutcome,
     Strategy,
     Trader,
     TraderAccount,
 )
-from trading.order_refresh import orders_refresh_from_broker
+from trading.templatetags.display import singular_units
+from trading.views_signals import own_outcomes
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -56,6 +54,15 @@ def _user(request: HttpRequest) -> User:
 
 def _status(form: Any) -> int:
     return 400 if form.errors else 200
+
+
+def _show_archived(request: HttpRequest) -> bool:
+    return request.GET.get("archived") == "1"
+
+
+def _words(name: str, value: Any) -> str:
+    """A setting's value in words, with "1 contract" (not "1 contracts")."""
+    return singular_units(setting_words(name, value))
 
 
 # --- strategies -------------------------------------------------------------------------------
@@ -82,10 +89,17 @@ def webhook_url(strategy: Strategy) -> str:
 @login_required
 @require_GET
 def strategy_list(request: HttpRequest) -> HttpResponse:
+    show_archived = _show_archived(request)
     strategies = tenant_queryset(model=Strategy, user=_user(request)).annotate(
-        trader_count=Count("traders", distinct=True)
+        trader_count=Count("traders", filter=Q(traders__archived_at__isnull=True), distinct=True)
     )
-    return render(request, "trading/strategy_list.html", {"strategies": strategies})
+    archived = strategies.filter(archived_at__isnull=False)
+    context = {
+        "strategies": strategies if show_archived else strategies.filter(archived_at__isnull=True),
+        "show_archived": show_archived,
+        "archived_count": archived.count(),
+    }
+    return render(request, "trading/strategy_list.html", context)
 
 
 @login_required
@@ -117,7 +131,9 @@ def strategy_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
-    settings_rows = [(name, setting_words(name, getattr(strategy, name))) for name in SETTING_NAMES]
+    settings_rows = [
+        (LABELS[name], _words(name, getattr(strategy, name))) for name in SETTING_NAMES
+    ]
     context = {
         "strategy": strategy,
         "webhook_url": webhook_url(strategy),
@@ -125,10 +141,14 @@ def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "strategy_alert": json.dumps(STRATEGY_ALERT),
         "settings_rows": settings_rows,
         "signals": strategy.signals.prefetch_related(
-            Prefetch("outcomes", queryset=_own_outcomes(_user(request)), to_attr="own_outcomes")
+            Prefetch("outcomes", queryset=own_outcomes(_user(request)), to_attr="own_outcomes")
         ).order_by("-received_at", "-id")[:10],
-        "traders": tenant_queryset(model=Trader, user=_user(request)).filter(strategy=strategy),
-        "test_actions": control.TEST_ALERT_ACTIONS,
+        "traders": tenant_queryset(model=Trader, user=_user(request)).filter(
+            strategy=strategy, archived_at__isnull=True
+        ),
+        "test_form": TestAlertForm(
+            default_symbol=control.strategy_test_alert_symbol(strategy=strategy)
+        ),
     }
     return render(request, "trading/strategy_detail.html", context)
 
@@ -138,6 +158,9 @@ def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     strategy = access_by_id(model=Strategy, user=user, pk=pk)
+    if strategy.archived_at is not None:
+        messages.error(request, f"“{strategy.name}” is archived: restore it to edit it.")
+        return redirect("trading:strategy_detail", pk=strategy.pk)
     form = StrategyForm(request.POST or None, user=user, instance=strategy)
     if request.method == "POST" and form.is_valid():
         try:
@@ -157,22 +180,39 @@ def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _bad_test_action(action: str) -> HttpResponse:
-    return HttpResponse(
-        f"Unknown test alert action {action!r}; one of {', '.join(control.TEST_ALERT_ACTIONS)}.",
-        status=400,
-        content_type="text/plain",
+def _test_alert_form(request: HttpRequest, strategy: Strategy) -> TestAlertForm:
+    data = request.POST.copy()
+    data.setdefault("action", "buy")
+    return TestAlertForm(data, default_symbol=control.strategy_test_alert_symbol(strategy=strategy))
+
+
+def _bad_test_alert(form: TestAlertForm) -> HttpResponse:
+    words = " ".join(
+        f"{form.fields[name].label}: {error}"
+        for name, errors in form.errors.items()
+        for error in errors
     )
+    return HttpResponse(words, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _archived_refusal(request: HttpRequest, strategy: Strategy) -> HttpResponse:
+    messages.error(request, f"“{strategy.name}” is archived: restore it to send alerts.")
+    return redirect("trading:strategy_detail", pk=strategy.pk)
 
 
 @login_required
 @require_POST
 def strategy_test_alert(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
-    action = request.POST.get("action", "buy")
-    if action not in control.TEST_ALERT_ACTIONS:
-        return _bad_test_action(action)
-    received = control.strategy_test_alert_send(strategy=strategy, action=action)
+    if strategy.archived_at is not None:
+        return _archived_refusal(request, strategy)
+    form = _test_alert_form(request, strategy)
+    if not form.is_valid():
+        return _bad_test_alert(form)
+    action = form.cleaned_data["action"]
+    received = control.strategy_test_alert_send(
+        strategy=strategy, action=action, symbol=form.cleaned_data["symbol"]
+    )
     if received.status == "rejected":
         messages.error(request, f"The test alert was rejected: {received.reason}")
     else:
@@ -186,10 +226,13 @@ def strategy_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """What the test alert would do on each of your accounts now: read from the broker, decided
     by the engine, nothing sent."""
     strategy = access_by_id(model=Strategy, user=_user(request), pk=pk)
-    action = request.POST.get("action", "buy")
-    if action not in control.TEST_ALERT_ACTIONS:
-        return _bad_test_action(action)
-    body = control.strategy_test_alert_body(strategy=strategy, action=action)
+    form = _test_alert_form(request, strategy)
+    if not form.is_valid():
+        return _bad_test_alert(form)
+    action = form.cleaned_data["action"]
+    body = control.strategy_test_alert_body(
+        strategy=strategy, action=action, symbol=form.cleaned_data["symbol"]
+    )
     previews = signal_preview(
         strategy=strategy, user=_user(request), alert=parse_alert(json.loads(body))
     )
@@ -213,12 +256,18 @@ def _trader_form(request: HttpRequest, *, instance: Trader | None = None) -> Tra
 @login_required
 @require_GET
 def trader_list(request: HttpRequest) -> HttpResponse:
+    show_archived = _show_archived(request)
     traders = (
         tenant_queryset(model=Trader, user=_user(request))
         .select_related("strategy")
         .annotate(account_count=Count("accounts", distinct=True))
     )
-    return render(request, "trading/trader_list.html", {"traders": traders})
+    context = {
+        "traders": traders if show_archived else traders.filter(archived_at__isnull=True),
+        "show_archived": show_archived,
+        "archived_count": traders.filter(archived_at__isnull=False).count(),
+    }
+    return render(request, "trading/trader_list.html", context)
 
 
 @login_required
@@ -265,13 +314,13 @@ def _render_trader(
     off = {f for name in trader.switched_off for f in SWITCHABLE_OFF[name][1]}
     rows = [
         (
-            name,
+            LABELS[name],
             "off (switched off for this trader)"
             if name in off
-            else setting_words(name, getattr(trader, name))
+            else _words(name, getattr(trader, name))
             if getattr(trader, name) is not None
             else "",
-            setting_words(name, getattr(strategy, name)),
+            _words(name, getattr(strategy, name)),
         )
         for name in SETTING_NAMES
     ]
@@ -299,6 +348,9 @@ def trader_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def trader_edit(request: HttpRequest, pk: int) -> HttpResponse:
     trader = access_by_id(model=Trader, user=_user(request), pk=pk)
+    if trader.archived_at is not None:
+        messages.error(request, f"“{trader.name}” is archived: restore it to edit it.")
+        return redirect("trading:trader_detail", pk=trader.pk)
     form = _trader_form(request, instance=trader)
     if request.method == "POST" and form.is_valid():
         try:
@@ -377,87 +429,6 @@ def trader_account_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("trading:trader_detail", pk=trader_id)
 
 
-# --- the signal log ---------------------------------------------------------------------------
-
-
-def signals_visible(*, user: User) -> QuerySet[Signal]:
-    """Signals of the user's strategies, and signals that reached the user's trader accounts."""
-    own_strategy = Q(strategy__user=user) & (
-        Q(for_trader__isnull=True) | Q(for_trader__user=user)
-    )  # a subscriber's cutoff signal is theirs, not the strategy vendor's
-    return Signal.objects.filter(
-        own_strategy | Q(for_trader__user=user) | Q(outcomes__trader_account__trader__user=user)
-    ).distinct()
-
-
-def _own_outcomes(user: User) -> QuerySet[SignalOutcome]:
-    return tenant_queryset(model=SignalOutcome, user=user).select_related(
-        "trader_account__trader", "subaccount"
-    )
-
-
-@login_required
-@require_GET
-def signal_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    strategies = (
-        Strategy.objects.filter(Q(user=user) | Q(traders__user=user))
-        .distinct()
-        .order_by("name", "id")
-    )
-    form = SignalFilterForm(
-        request.GET or None, strategies=strategies, decisions=[d.value for d in Decision]
-    )
-    signals = signals_visible(user=user).select_related("strategy")
-    if form.is_bound and not form.is_valid():
-        return render(
-            request, "trading/signal_list.html", {"form": form, "signals": []}, status=400
-        )
-    data = form.cleaned_data if form.is_bound else {}
-    if data.get("strategy") is not None:
-        signals = signals.filter(strategy=data["strategy"])
-    if data.get("status"):
-        signals = signals.filter(status=data["status"])
-    if data.get("decision"):
-        signals = signals.filter(
-            outcomes__decision=data["decision"], outcomes__trader_account__trader__user=user
-        )
-    signals = signals.prefetch_related(
-        Prefetch("outcomes", queryset=_own_outcomes(user), to_attr="own_outcomes")
-    ).order_by("-received_at", "-id")[:200]
-    return render(request, "trading/signal_list.html", {"form": form, "signals": signals})
-
-
-@login_required
-@require_GET
-def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    signal = signals_visible(user=user).select_related("strategy").filter(pk=pk).first()
-    if signal is None:
-        raise Http404("No signal with that id.")
-    # No live mirror yet: what the broker did to this signal's orders is read on opening.
-    refresh = orders_refresh_from_broker(signal=signal, user=user)
-    outcomes = (
-        _own_outcomes(user)
-        .filter(signal=signal)
-        .select_related("subaccount__connection")
-        .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("id")))
-    )
-    parsed = json.dumps(signal.parsed, indent=2, sort_keys=True) if signal.parsed else ""
-    return render(
-        request,
-        "trading/signal_detail.html",
-        {
-            "signal": signal,
-            "outcomes": outcomes,
-            "parsed": parsed,
-            "own_strategy": signal.strategy.user_id == user.pk,
-            "refresh": refresh,
-            "refresh_read_at": refresh.read_at_text(user.time_zone),
-        },
-    )
-
-
 # --- the control centre -----------------------------------------------------------------------
 
 
@@ -466,6 +437,7 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def control_centre(request: HttpRequest) -> HttpResponse:
     traders = (
         tenant_queryset(model=Trader, user=_user(request))
+        .filter(archived_at__isnull=True)
         .select_related("strategy")
         .prefetch_related(
             Prefetch(
@@ -488,7 +460,7 @@ def trader_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         )
     try:
         control.trader_enabled_set(trader=trader, enabled=wanted == "on")
-    except PlanLimitError as exc:
+    except (PlanLimitError, ValueError) as exc:
         messages.error(request, f"“{trader.name}” stays off: {exc}")
     else:
         messages.success(
@@ -500,7 +472,12 @@ def trader_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _close(
-    request: HttpRequest, *, subaccounts: list[Subaccount], what: str, back: str
+    request: HttpRequest,
+    *,
+    subaccounts: list[Subaccount],
+    what: str,
+    back: str,
+    state_url: str,
 ) -> HttpResponse:
     """Confirmation (GET) and execution (POST) of closing everything on ``subaccounts``."""
     exposures = control.exposure_read(subaccounts=subaccounts)
@@ -511,6 +488,7 @@ def _close(
         "exposures": exposures,
         "fingerprint": fingerprint,
         "nothing_open": all(e.is_flat for e in exposures),
+        "state_url": state_url,
     }
     if request.method == "POST":
         if request.POST.get("fingerprint") != fingerprint:
@@ -532,6 +510,7 @@ def trader_close(request: HttpRequest, pk: int) -> HttpResponse:
         subaccounts=control.trader_subaccounts(trader=trader),
         what=f"every account of trader “{trader.name}”",
         back=reverse("trading:control"),
+        state_url=reverse("trading:trader_close_state", args=[trader.pk]),
     )
 
 
@@ -544,4 +523,5 @@ def account_close(request: HttpRequest, pk: int) -> HttpResponse:
         subaccounts=[subaccount],
         what=f"account {subaccount.name}",
         back=reverse("trading:control"),
+        state_url=reverse("trading:account_close_state", args=[subaccount.pk]),
     )

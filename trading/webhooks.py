@@ -39,13 +39,21 @@ def webhook_accept(*, token: str, raw: bytes, content_type: str) -> tuple[int, d
     """Store the alert for the strategy with this webhook token; (HTTP status, JSON answer)."""
     strategy = (
         Strategy.objects.filter(webhook_token=token)
-        .only("pk", "enabled", "symbol_override", "symbol_allow_list")  # intake's symbol check
+        # enabled and archived: answered here; the symbol fields: intake's symbol check
+        .only("pk", "enabled", "archived_at", "symbol_override", "symbol_allow_list")
         .first()
     )
     if strategy is None:
         return 404, {
             "status": "unknown",
             "reason": "No strategy has this webhook URL. Copy the URL again from the strategy page.",
+        }
+    if strategy.archived_at is not None:  # nothing stored: an archived strategy trades nothing
+        return 410, {
+            "status": "archived",
+            "reason": f"This strategy was archived on {strategy.archived_at:%Y-%m-%d %H:%M} UTC: "
+            "alerts to this URL are not stored or executed. Remove the alert in TradingView, "
+            "or restore the strategy.",
         }
     if not strategy.enabled:
         return 409, {"status": "disabled", "reason": "This strategy is switched off."}

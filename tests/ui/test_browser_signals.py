@@ -61,6 +61,6 @@ def test_preview_an_alert_in_the_browser_then_nothing_was_sent(
     row = page.locator(f"#preview-{ui_account.pk}")
     assert "DEMO1001" in row.inner_text()
     assert "open short 1" in row.inner_text()
-    assert "Sell 1 MNQZ6 at market" in row.inner_text()
+    assert "would sell 1 MNQZ6 at market" in row.inner_text()
     assert net_position(sim) == 0
     assert not Order.objects.exists()

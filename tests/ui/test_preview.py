@@ -37,7 +37,8 @@ def test_preview_shows_the_decision_and_orders_and_sends_nothing(
     page = _preview(ui_account, "buy")
     assert "Nothing was sent" in page
     assert "open long 1 (entry_size=1 x multiplier 1.000 = 1)" in page
-    assert "Buy 1 MNQZ6 at market" in page
+    assert "would buy 1 MNQZ6 at market" in page  # the conditional: nothing was sent
+    assert "would then place exits from the fill price" in page
     assert "take-profit 20 ticks x 100 percent" in page and "stop 10 ticks" in page
     assert sim.control.counters().get("orders_placed", 0) == placed
     assert net_position(sim) == 0 and working_orders(sim) == []

@@ -241,6 +241,11 @@ def broker_connection_test(*, connection: BrokerConnection) -> list[Subaccount]:
             connection.status = BrokerConnection.Status.ERROR
             connection.save(update_fields=["status"])
         raise
+    # The login worked and the accounts were listed: the connection is good, whether or not
+    # the plan lets us add its accounts below (a plan limit is not a connection error).
+    connection.status = BrokerConnection.Status.CONNECTED
+    connection.last_error = ""
+    connection.save(update_fields=["status", "last_error"])
     with transaction.atomic():
         known = set(
             Subaccount.objects.filter(connection=connection, active=True).values_list(
@@ -260,9 +265,6 @@ def broker_connection_test(*, connection: BrokerConnection) -> list[Subaccount]:
             )
             seen.append(sub.pk)
         Subaccount.objects.filter(connection=connection).exclude(pk__in=seen).update(active=False)
-        connection.status = BrokerConnection.Status.CONNECTED
-        connection.last_error = ""
-        connection.save(update_fields=["status", "last_error"])
     return list(Subaccount.objects.filter(connection=connection, pk__in=seen))
 
 
