@@ -134,4 +134,6 @@ def test_every_broker_method_works_against_the_simulator(
         for name, _ in inspect.getmembers(Broker, inspect.isfunction)
         if not name.startswith("_")
     }
+    broker.close()
+    exercised.add("close")
     assert protocol == exercised, f"not exercised end to end: {protocol - exercised}"

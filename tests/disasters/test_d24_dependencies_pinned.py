@@ -57,7 +57,13 @@ def test_the_lock_holds_every_declared_version_with_hashes() -> None:
 def test_installs_use_the_lock_unchanged() -> None:
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
     assert "uv sync --frozen" in bootstrap
-    assert "scripts/bootstrap.sh" in (ROOT / ".ci" / "run").read_text()
+    # CI runs the README's `make test`, whose first prerequisite installs from the lock.
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    install = makefile[makefile.index("\ninstall:") :].split("\n\n")[0]
+    assert "scripts/bootstrap.sh" in install, install
+    test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert test_line.split(":")[1].split()[0] == "install", test_line
 
 
 def test_the_email_sdk_is_one_of_the_pinned_dependencies() -> None:
