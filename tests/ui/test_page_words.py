@@ -117,6 +117,25 @@ def test_a_failure_says_what_failed_in_words_not_the_class_name(
     assert "InvalidSymbolError" not in page
 
 
+def test_reasons_name_settings_by_their_labels_not_field_names(
+    user: User, owner_client: Client
+) -> None:
+    reason = (
+        "closed the long 1 and opened short 2 (entry_size=1 x multiplier 2.000 = 2; "
+        "on_opposite_direction=reverse); at max contracts (max_contracts=2, position short 2)"
+    )
+    outcome = _outcome(user, status=SignalOutcome.Status.DONE, decision="reverse", reason=reason)
+    url = reverse("trading:signal_detail", args=[outcome.signal_id])
+    page = owner_client.get(url).content.decode()
+    assert "entry size 1 x multiplier 2.000 = 2" in page
+    assert "signal in the opposite direction: reverse the position" in page
+    assert "max contracts 2" in page
+    for name in ("entry_size=", "on_opposite_direction=", "max_contracts="):
+        assert name not in page
+    rows = owner_client.get(reverse("trading:signal_list")).content.decode()
+    assert "entry_size=" not in rows and "entry size 1" in rows
+
+
 def test_the_test_alert_carries_the_symbol_the_user_picks(
     member: User, member_client: Client
 ) -> None:

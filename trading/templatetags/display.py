@@ -131,6 +131,40 @@ def singular_units(text: str) -> str:
     return _ONE_UNIT.sub(r"1 \1", str(text))
 
 
+def _setting_label(name: str) -> str:
+    from trading.setting_words import LABELS
+
+    extra = {"max_contracts": "Max contracts", "alert_quantity_max": "Most an alert may ask"}
+    label = LABELS.get(name) or extra[name]
+    return re.sub(r" \([^)]*\)$", "", label).lower()  # "Entry size (contracts)" -> "entry size"
+
+
+def _setting_value(name: str, value: str) -> str:
+    from trading.setting_words import CHOICES
+
+    if name in CHOICES:
+        return ": " + str(dict(CHOICES[name]).get(value, value)).lower()
+    return f" {value}"
+
+
+_SETTING_IS = re.compile(r"\b([a-z]+(?:_[a-z]+)+)=([^\s,;)]+)")
+
+
+@register.filter
+def setting_labels(text: str) -> str:
+    """``entry_size=1 x multiplier`` -> ``entry size 1 x multiplier``: reasons the engine writes
+    with setting names read with the form's labels (names it does not know stay as they are)."""
+
+    def label(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        try:
+            return f"{_setting_label(name)}{_setting_value(name, value)}"
+        except KeyError:
+            return match.group(0)
+
+    return _SETTING_IS.sub(label, str(text))
+
+
 @register.filter
 def would(step: str) -> str:
     """A preview step in the conditional: ``buy 1 MNQZ6 at market`` -> ``would buy ...``."""
