@@ -86,6 +86,13 @@ def webhook_url(strategy: Strategy) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def _warn(request: HttpRequest, form: Any) -> None:
+    """A saved form's warnings (legal combinations that block something) follow it to the next
+    page, where they would otherwise vanish with the redirect."""
+    for text in form.warnings():
+        messages.warning(request, text)
+
+
 @login_required
 @require_GET
 def strategy_list(request: HttpRequest) -> HttpResponse:
@@ -118,6 +125,7 @@ def strategy_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Created “{strategy.name}”. Paste its webhook URL into TradingView."
             )
+            _warn(request, form)
             return redirect("trading:strategy_detail", pk=strategy.pk)
     return render(
         request,
@@ -171,6 +179,7 @@ def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("name", str(exc))
         else:
             messages.success(request, f"Saved “{strategy.name}”.")
+            _warn(request, form)
             return redirect("trading:strategy_detail", pk=strategy.pk)
     return render(
         request,
@@ -288,6 +297,7 @@ def trader_create(request: HttpRequest) -> HttpResponse:
             form.add_error("strategy", str(exc))
         else:
             messages.success(request, f"Created “{trader.name}”. Now add a trading account.")
+            _warn(request, form)
             return redirect("trading:trader_detail", pk=trader.pk)
     return render(
         request, "trading/trader_form.html", {"form": form, "trader": None}, status=_status(form)
@@ -365,6 +375,7 @@ def trader_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("strategy", str(exc))
         else:
             messages.success(request, f"Saved “{trader.name}”.")
+            _warn(request, form)
             return redirect("trading:trader_detail", pk=trader.pk)
     return render(
         request, "trading/trader_form.html", {"form": form, "trader": trader}, status=_status(form)
@@ -410,6 +421,7 @@ def trader_account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             enabled=data["enabled"],
         )
         messages.success(request, f"Saved {account.subaccount.name}.")
+        _warn(request, form)
         return redirect("trading:trader_detail", pk=account.trader_id)
     return render(
         request,

@@ -349,8 +349,9 @@ def test_add_with_max_contracts_reached_by_the_first_entry_is_a_warning(
     trader_url = reverse("trading:trader_edit", args=[account.trader_id])
     assert words in _text(member_client.get(trader_url))
     assert words in _text(member_client.get(reverse("trading:strategy_edit", args=[strategy.pk])))
-    saved = member_client.post(account_url, {"multiplier": "1", "max_contracts": "1"})
-    assert saved.status_code == 302  # a warning never blocks saving
+    saved = member_client.post(account_url, {"multiplier": "1", "max_contracts": "1"}, follow=True)
+    assert saved.redirect_chain  # a warning never blocks saving
+    assert words in _text(saved)  # and it follows the saved form to the next page
     roomy = member_client.post(account_url, {"multiplier": "1", "max_contracts": "3", "x": "1"})
     assert roomy.status_code == 302
     assert words not in _text(member_client.get(account_url))
@@ -392,3 +393,16 @@ def test_a_symbol_override_must_be_a_symbol_that_trades(
     )
     assert trader.status_code == 400
     assert "“Symbol override” MES1! is MES; the strategy" in _text(trader)
+
+
+def test_a_warning_follows_the_saved_form_to_the_next_page(
+    member: User, member_client: Client
+) -> None:
+    response = member_client.post(
+        reverse("trading:strategy_create"),
+        _strategy(add_size="2", on_same_direction="ignore"),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain and "/edit" not in response.redirect_chain[-1][0]
+    assert "the add size is never used" in _text(response)
