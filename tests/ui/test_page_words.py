@@ -122,7 +122,8 @@ def test_reasons_name_settings_by_their_labels_not_field_names(
 ) -> None:
     reason = (
         "closed the long 1 and opened short 2 (entry_size=1 x multiplier 2.000 = 2; "
-        "on_opposite_direction=reverse); at max contracts (max_contracts=2, position short 2)"
+        "on_opposite_direction=reverse); at max contracts (max_contracts=2, position short 2); "
+        "1 entries today"
     )
     outcome = _outcome(user, status=SignalOutcome.Status.DONE, decision="reverse", reason=reason)
     url = reverse("trading:signal_detail", args=[outcome.signal_id])
@@ -130,6 +131,7 @@ def test_reasons_name_settings_by_their_labels_not_field_names(
     assert "entry size 1 x multiplier 2.000 = 2" in page
     assert "signal in the opposite direction: reverse the position" in page
     assert "max contracts 2" in page
+    assert "1 entry today" in page and "1 entries" not in page
     for name in ("entry_size=", "on_opposite_direction=", "max_contracts="):
         assert name not in page
     rows = owner_client.get(reverse("trading:signal_list")).content.decode()

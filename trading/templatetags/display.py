@@ -122,13 +122,14 @@ def failure_words(error_type: str) -> str:
     return FAILURE_WORDS.get(error_type, FAILURE_DEFAULT)
 
 
-_ONE_UNIT = re.compile(r"(?<![\d.])1 (contract|tick|point|order)s\b")
+_ONE_UNIT = re.compile(r"(?<![\d.])1 (contract|tick|point|order|second|signal)s\b")
+_ONE_ENTRY = re.compile(r"(?<![\d.])1 entries\b")
 
 
 @register.filter
 def singular_units(text: str) -> str:
     """``1 contracts`` -> ``1 contract`` (and ticks, points, orders) in words built elsewhere."""
-    return _ONE_UNIT.sub(r"1 \1", str(text))
+    return _ONE_ENTRY.sub("1 entry", _ONE_UNIT.sub(r"1 \1", str(text)))
 
 
 def _setting_label(name: str) -> str:
