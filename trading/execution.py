@@ -571,15 +571,19 @@ def _realized_loss_today(
 
 
 def _filters(
-    outcome: SignalOutcome, *, settings: EffectiveSettings, realized_loss: Decimal
+    outcome: SignalOutcome,
+    *,
+    settings: EffectiveSettings,
+    realized_loss: Decimal,
+    received_at: datetime,
 ) -> FilterState:
-    """What the filters need from our records; read only when a filter that uses it is set."""
+    """What the filters need from our records; read only when a filter that uses it is set.
+    "Today" is the day the signal was received in the trader's zone (as the engine judges
+    windows and cooldown at receipt), also when it runs or resumes after midnight."""
     if settings.cooldown_seconds is None and settings.max_signals_per_day is None:
         return FilterState(entries_today=0, last_entry_at=None, realized_loss_today=realized_loss)
     zone = ZoneInfo(settings.time_zone)
-    start_of_day = (
-        timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    )
+    start_of_day = received_at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     entries = SignalOutcome.objects.filter(
         trader_account=outcome.trader_account,
         decision__in=[d.value for d in ENTRY_DECISIONS],
@@ -605,6 +609,7 @@ def _plan_for(
     """The engine's decision for this account on the broker's ``view`` (the one place the
     executor and the preview ask it)."""
     settings = effective_settings(account=outcome.trader_account, alert=alert)
+    at = received_at or outcome.signal.received_at
     return decide(
         alert=AlertInput(
             action=Action(alert.action),
@@ -612,7 +617,7 @@ def _plan_for(
             price=alert.price,
             take_profit_price=alert.take_profit_price,
             stop_price=alert.stop_price,
-            received_at=received_at or outcome.signal.received_at,
+            received_at=at,
         ),
         settings=settings,
         broker=view,
@@ -622,6 +627,7 @@ def _plan_for(
             realized_loss=_realized_loss_today(
                 broker, outcome=outcome, settings=settings, action=alert.action
             ),
+            received_at=at,
         ),
         spec=contract.spec,
     )

@@ -95,3 +95,33 @@ def test_the_day_starts_at_midnight_in_the_traders_zone(
     else:
         assert (outcome.status, outcome.decision) == ("done", "open"), outcome.reason
         assert position(sim) == 1
+
+
+def test_a_signal_run_after_midnight_counts_against_the_day_it_was_received(
+    adding: TraderAccount, strategy: Strategy, sim: Any, settings: Any
+) -> None:
+    """Received at 23:59:59 (trader's zone), executed — or resumed — after midnight: "today" is
+    the day it was received, as its windows and cooldown are judged at receipt."""
+    import json
+
+    from trading.execution import signal_execute
+    from trading.models import Signal
+    from trading.services import signal_receive
+
+    settings.SIGNAL_MAX_AGE_SECONDS = 10**6  # run late on purpose
+    sim.control.set_price("MNQZ6", "18000.00")
+    earlier = only_outcome(send(strategy, action="buy", ticker="MNQZ6", id="m1"))
+    send(strategy, action="close", ticker="MNQZ6", id="m2")
+    yesterday_late = _trader_midnight() - timedelta(seconds=1)
+    SignalOutcome.objects.filter(pk=earlier.pk).update(
+        decided_at=yesterday_late - timedelta(hours=12)
+    )
+    _per_day(adding, 1)
+    received = signal_receive(
+        strategy=strategy, raw=json.dumps({"action": "buy", "ticker": "MNQZ6"}).encode()
+    )
+    Signal.objects.filter(pk=received.signal.pk).update(received_at=yesterday_late)
+    outcome = only_outcome(signal_execute(signal_id=received.signal.pk))
+    assert outcome.decision == "blocked", outcome.reason
+    assert "max_signals_per_day=1 reached (1 entries today)" in outcome.reason
+    assert position(sim) == 0
