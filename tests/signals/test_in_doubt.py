@@ -262,6 +262,8 @@ def test_an_outcome_in_doubt_shows_with_its_age_on_the_signal_page_and_the_healt
 
     page = owner_client.get(f"/trading/signals/{signal.pk}/").content.decode()
     assert "In doubt" in page and "since 1\xa0minute" in page
+    log = owner_client.get("/trading/signals/").content.decode()
+    assert f"{trader_account.subaccount.name}: in doubt for 1\xa0minute" in log
     admin = Client()
     admin.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     panel = admin.get("/admin/billing/whopevent/health/").content.decode()
