@@ -76,13 +76,18 @@ TEST_ALERT_ACTIONS = ("buy", "sell", "close")
 
 
 def strategy_test_alert_symbol(*, strategy: Strategy) -> str:
-    """The symbol a test alert carries unless the user picks another."""
-    return strategy.symbol_override or "MNQ1!"
+    """The symbol a test alert carries unless the user picks another: the strategy's symbol
+    override, else the continuous contract of the first root its allow-list names, else MNQ1!
+    (so the default test alert is never one the strategy's own allow-list rejects)."""
+    if strategy.symbol_override:
+        return strategy.symbol_override
+    allowed = list(strategy.symbol_allow_list or [])
+    return f"{allowed[0]}1!" if allowed else "MNQ1!"
 
 
 def strategy_test_alert_body(*, strategy: Strategy, action: str, symbol: str = "") -> bytes:
-    """A sample indicator alert for ``strategy`` on ``symbol`` (default: the strategy's symbol
-    override, else MNQ1!); a fresh ``id`` so it is never a duplicate."""
+    """A sample indicator alert for ``strategy`` on ``symbol`` (default:
+    ``strategy_test_alert_symbol``); a fresh ``id`` so it is never a duplicate."""
     body = {
         "action": action,
         "ticker": symbol or strategy_test_alert_symbol(strategy=strategy),

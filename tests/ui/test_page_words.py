@@ -158,6 +158,14 @@ def test_the_test_alert_carries_the_symbol_the_user_picks(
     overridden = StrategyFactory.create(user=member, symbol_override="MESZ2026")
     page = member_client.get(reverse("trading:strategy_detail", args=[overridden.pk])).content
     assert 'value="MESZ2026"' in page.decode()
+    es_only = StrategyFactory.create(user=member, symbol_allow_list=["ES", "MES"])
+    page = member_client.get(reverse("trading:strategy_detail", args=[es_only.pk])).content
+    assert 'name="symbol" id="test-symbol" value="ES1!"' in page.decode()
+    url = reverse("trading:strategy_test_alert", args=[es_only.pk])
+    assert member_client.post(url, {"action": "buy", "symbol": ""}).status_code == 302
+    sent = Signal.objects.get(strategy=es_only)
+    assert (sent.status, sent.symbol) != (Signal.Status.REJECTED, "MNQ1!"), sent.rejection_reason
+    assert sent.symbol == "ES1!"
 
 
 def test_billing_counts_the_traders_in_use(member: User, member_client: Client) -> None:
