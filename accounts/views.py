@@ -24,7 +24,7 @@ from accounts.services import (
     broker_connection_open_check,
     user_create,
 )
-from billing.services import PlanLimitError
+from billing.limits import PlanLimitError
 from trading.brokers.base import BrokerError
 from trading.brokers.services import broker_connection_create, broker_connection_test
 

@@ -24,7 +24,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.admin import UserAdmin
 from accounts.models import BrokerConnection, Subaccount, User
-from billing import services
+from billing import emails, membership_events, services
 from billing.models import EmailDelivery, Membership, Plan, TradingPause, WhopEvent, WhopSyncRun
 from billing.selectors import limits_overview, membership_current, trading_pause_open
 from billing.tasks import membership_sync
@@ -357,7 +357,7 @@ class SupportUserAdmin(SupportActionsMixin, UserAdmin):
         for user in queryset:
             if user.is_active and user.has_usable_password():
                 continue  # already activated: a password reset is what they need
-            services.activation_send(user=user)
+            emails.activation_send(user=user)
             sent += 1
         self.message_user(
             request, f"Activation e-mail queued for {sent} user(s); active users skipped."
@@ -400,7 +400,7 @@ class WhopEventAdmin(SupportActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         done = 0
         for event in queryset.filter(status=WhopEvent.Status.FAILED, whop_id__isnull=False):
             WhopEvent.objects.filter(pk=event.pk).update(status=WhopEvent.Status.RECEIVED)
-            services.whop_event_apply(event=event)
+            membership_events.whop_event_apply(event=event)
             done += 1
         self.message_user(request, f"{done} failed event(s) applied again; see their result.")
 
@@ -437,7 +437,7 @@ class WhopEventAdmin(SupportActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "failed_emails": EmailDelivery.objects.filter(
                 status__in=[EmailDelivery.Status.FAILED, EmailDelivery.Status.RETRYING]
             )[:10],
-            "whop_key": services.whop_key_status(),
+            "whop_key": membership_events.whop_key_status(),
             **_failed_signals(),
         }
         return TemplateResponse(request, "admin/billing/health.html", context)
@@ -497,5 +497,5 @@ class EmailDeliveryAdmin(SupportActionsMixin, ReadOnlyAdminMixin, admin.ModelAdm
     @admin.action(description="Send again", permissions=["resend_activation"])
     def retry(self, request: HttpRequest, queryset: QuerySet[EmailDelivery]) -> None:
         for delivery in queryset:
-            services.email_delivery_retry(delivery=delivery)
+            emails.email_delivery_retry(delivery=delivery)
         self.message_user(request, f"{queryset.count()} e-mail(s) queued again.")

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 
-from billing.services import password_reset_request
+from billing.emails import password_reset_request
 
 
 class EmailForm(forms.Form):

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
-from billing import services
+from billing import emails, membership_events
 
 EMAIL_MAX_RETRIES = 5
 EMAIL_BACKOFF_SECONDS = 30  # 30 s, 60 s, 120 s, 240 s, 300 s (capped): about 12 minutes
@@ -25,7 +25,7 @@ EMAIL_BACKOFF_SECONDS = 30  # 30 s, 60 s, 120 s, 240 s, 300 s (capped): about 12
 def email_delivery_send(self: Any, delivery_id: int) -> bool:
     """Send one e-mail; a failure is recorded and retried with backoff, then marked failed."""
     final = self.request.retries >= EMAIL_MAX_RETRIES
-    sent = services.email_delivery_attempt(delivery_id=delivery_id, final=final)
+    sent = emails.email_delivery_attempt(delivery_id=delivery_id, final=final)
     if not sent and not final:
         countdown = min(EMAIL_BACKOFF_SECONDS * 2**self.request.retries, 300)
         raise self.retry(countdown=countdown)
@@ -38,9 +38,9 @@ def email_delivery_send(self: Any, delivery_id: int) -> bool:
     max_retries=0,  # the next beat run is the retry; a run records its own failure
 )
 def membership_sync(trigger: str = "beat") -> int:
-    return services.membership_sync(trigger=trigger).pk
+    return membership_events.membership_sync(trigger=trigger).pk
 
 
 @shared_task(name="billing.whop_api_key_verify", max_retries=0)
 def whop_api_key_verify() -> bool:
-    return bool(services.whop_api_key_verify()["ok"])
+    return bool(membership_events.whop_api_key_verify()["ok"])

@@ -14,9 +14,10 @@ from django.urls import reverse_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.emails import password_reset_request, user_activate
 from billing.forms import BillingPasswordResetForm, EmailForm
+from billing.membership_events import whop_webhook_receive
 from billing.selectors import limits_overview, trading_pause_open
-from billing.services import password_reset_request, user_activate, whop_webhook_receive
 from billing.tokens import ActivationLinkInvalid, activation_token_user
 
 

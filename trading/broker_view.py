@@ -10,8 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from trading.brokers.base import BrokerError, BrokerPosition, Side, WorkingOrder
-from trading.brokers.tradovate.broker import TradovateBroker
+from trading.brokers.base import Broker, BrokerError, BrokerPosition, Side, WorkingOrder
 from trading.engine import BrokerView
 
 FILL_WAIT_SECONDS = 5.0
@@ -21,9 +20,7 @@ class SafetyBlock(Exception):
     """Nothing may be placed: the broker's state could not be verified."""
 
 
-def account_read(
-    broker: TradovateBroker, *, account_id: int, symbol: str
-) -> tuple[BrokerView, int]:
+def account_read(broker: Broker, *, account_id: int, symbol: str) -> tuple[BrokerView, int]:
     """The broker's view of ``symbol`` on the account, and how many orders are working on the
     whole account (for the Z6 cap), from one read of each list."""
     try:
@@ -45,11 +42,11 @@ def view_of(positions: list[BrokerPosition], working: tuple[WorkingOrder, ...]) 
     )
 
 
-def symbol_read(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+def symbol_read(broker: Broker, *, account_id: int, symbol: str) -> BrokerView:
     return account_read(broker, account_id=account_id, symbol=symbol)[0]
 
 
-def position_read(broker: TradovateBroker, *, account_id: int, symbol: str) -> BrokerView:
+def position_read(broker: Broker, *, account_id: int, symbol: str) -> BrokerView:
     """The position only (one call, no working orders in the view): for waiting on a fill and
     recording where it ended."""
     try:
@@ -60,7 +57,7 @@ def position_read(broker: TradovateBroker, *, account_id: int, symbol: str) -> B
 
 
 def position_wait(
-    broker: TradovateBroker, *, account_id: int, symbol: str, until: Callable[[int], bool]
+    broker: Broker, *, account_id: int, symbol: str, until: Callable[[int], bool]
 ) -> BrokerView:
     """Read the broker until ``until(net_pos)`` holds or the wait ends; the last read."""
     deadline = time.monotonic() + FILL_WAIT_SECONDS

@@ -23,12 +23,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import BrokerConnection, Subaccount, User
-from billing.services import plan_feature_check, plan_limit_check
+from billing.limits import plan_feature_check, plan_limit_check
 from trading.brokers.base import BrokerError, BrokerPosition, WorkingOrder
 from trading.brokers.services import broker_for
 from trading.brokers.tradovate.broker import TradovateBroker
-from trading.execution import position_lock
 from trading.models import Order, Strategy, Trader, TraderAccount
+from trading.position_lock import position_lock
 from trading.services import Received, signal_receive
 
 # --- strategies -------------------------------------------------------------------------------

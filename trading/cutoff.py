@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trading.alerts import parse_alert
-from trading.execution import time_windows_from
 from trading.models import Signal, SignalOutcome, Trader
+from trading.settings_mapping import time_windows_from
 from trading.settings_resolution import TimeWindow
 
 # A cutoff missed for longer than this (beat stopped) is not acted on late: the trader sees

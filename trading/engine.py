@@ -6,10 +6,9 @@ product decides what a signal does (D17).
 
 `decide` answers "what now": cancel which exits, flatten or not, which market entry, and the
 rule for the exits. After the entry has filled, the executor reads the broker's new position and
-calls `exits_for`, which prices the exits for the **whole** position from the broker's average
-price (D17, D29): take-profit quantities scale with the multiplier and sum to the position
-(D18), every price is a tick multiple computed with `Decimal` (D07), stops come from ticks,
-points, percent or the alert's own price (Z4).
+calls `trading.engine_exits.exits_for`, which prices the exits for the **whole** position from
+the broker's average price (D17, D29, D18, D07, Z4); break-even and trailing are
+`trading.engine_stops.stop_adjustment`.
 
 Disasters this module makes impossible, each with a test in ``tests/disasters``: CLOSE is never
 an entry and is a no-op when flat (D46, D48); ``on_same_direction=ignore`` never adds (D42); a
@@ -28,14 +27,12 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 from trading.brokers.base import Side, WorkingOrder
-from trading.contracts import ContractSpec, round_to_tick
+from trading.contracts import ContractSpec
 from trading.settings_resolution import (
     BreakEven,
     DirectionFilter,
-    DistanceUnit,
     EffectiveSettings,
     OppositeDirection,
-    QtyUnit,
     SameDirection,
     StopSetting,
     TakeProfitLevel,
@@ -48,13 +45,10 @@ __all__ = [
     "BrokerView",
     "Decision",
     "EntryStep",
-    "ExitOrder",
-    "ExitOrders",
     "ExitRule",
     "FilterState",
     "Plan",
     "decide",
-    "exits_for",
 ]
 
 # Arithmetic on prices runs at this precision, so nothing is rounded before `round_to_tick`.
@@ -179,7 +173,7 @@ class EntryStep:
 
 @dataclass(frozen=True)
 class ExitRule:
-    """What `exits_for` needs: the exit settings and the alert's own prices."""
+    """What `engine_exits.exits_for` needs: the exit settings and the alert's own prices."""
 
     take_profits: tuple[TakeProfitLevel, ...]
     stop: StopSetting | None
@@ -188,20 +182,6 @@ class ExitRule:
     multiplier: Decimal  # contract-unit take-profit levels are multiplied by it (D18)
     take_profit_price: Decimal | None  # the alert's, for `price`-unit levels
     stop_price: Decimal | None  # the alert's, for a `price`-unit stop
-
-
-@dataclass(frozen=True)
-class ExitOrder:
-    side: Side
-    qty: int
-    price: Decimal
-
-
-@dataclass(frozen=True)
-class ExitOrders:
-    take_profits: tuple[ExitOrder, ...]
-    stop: ExitOrder | None
-    notes: tuple[str, ...] = ()  # why a level or the stop was dropped, in words
 
 
 @dataclass(frozen=True)
@@ -503,223 +483,3 @@ def decide(
         entry=EntryStep(side, sized.qty),
         target=sign * sized.qty,
     )
-
-
-# --- exits_for -------------------------------------------------------------------------------
-
-
-def _offset(
-    distance: Decimal, unit: DistanceUnit, net_price: Decimal, spec: ContractSpec
-) -> Decimal:
-    if unit is DistanceUnit.TICKS:
-        return distance * spec.tick_size
-    if unit is DistanceUnit.POINTS:
-        return distance
-    if unit is DistanceUnit.PERCENT:
-        return abs(net_price) * distance / 100
-    raise ValueError(
-        f"{unit} is not a distance unit"
-    )  # pragma: no cover - PRICE handled by callers
-
-
-def _take_profit_price(
-    level: TakeProfitLevel,
-    *,
-    number: int,
-    long: bool,
-    net_price: Decimal,
-    alert_price: Decimal | None,
-    spec: ContractSpec,
-) -> Decimal | str:
-    """The level's price (away from the entry, at least one tick), or why it is dropped."""
-    if level.unit is DistanceUnit.PRICE:
-        if alert_price is None:
-            return f"take-profit {number} dropped: it uses the alert's price and the alert has none"
-        if (long and alert_price <= net_price) or (not long and alert_price >= net_price):
-            return (
-                f"take-profit {number} dropped: the alert's price {alert_price} is not "
-                f"{'above' if long else 'below'} the {'long' if long else 'short'}'s average "
-                f"price {net_price}"
-            )
-        target = alert_price
-    else:
-        offset = _offset(level.distance, level.unit, net_price, spec)
-        target = net_price + offset if long else net_price - offset
-    if long:
-        price = round_to_tick(max(target, net_price + spec.tick_size), spec, direction="up")
-    else:
-        price = round_to_tick(min(target, net_price - spec.tick_size), spec, direction="down")
-    if price <= 0:
-        return f"take-profit {number} dropped: its price {price} is not above 0"
-    return price
-
-
-def _stop_price(
-    stop: StopSetting,
-    *,
-    long: bool,
-    net_price: Decimal,
-    alert_price: Decimal | None,
-    spec: ContractSpec,
-) -> Decimal | str:
-    """The stop's price (rounded away from the entry), or why there is none."""
-    if stop.unit is DistanceUnit.PRICE:
-        if alert_price is None:
-            return "stop dropped: it uses the alert's stop price and the alert has none"
-        target = alert_price
-    else:
-        offset = _offset(stop.distance, stop.unit, net_price, spec)
-        target = net_price - offset if long else net_price + offset
-    price = round_to_tick(target, spec, direction="down" if long else "up")
-    if (long and price > net_price) or (not long and price < net_price):
-        return (
-            f"stop dropped: its price {price} is on the profitable side of the "
-            f"{'long' if long else 'short'}'s average price {net_price}"
-        )
-    if price <= 0:
-        return f"stop dropped: its price {price} is not above 0"
-    return price
-
-
-def _level_qty(level: TakeProfitLevel, *, size: int, multiplier: Decimal) -> int:
-    if level.qty_unit is QtyUnit.PERCENT:
-        wanted = Decimal(size) * level.qty / 100
-    else:
-        wanted = level.qty * multiplier
-    return int(wanted.to_integral_value(rounding=ROUND_HALF_UP))
-
-
-def exits_for(
-    *, rule: ExitRule, net_pos: int, net_price: Decimal, spec: ContractSpec
-) -> ExitOrders:
-    """Exits for the whole broker position ``net_pos`` from its average price ``net_price``.
-
-    Guarantees: the stop (if any) is for ``|net_pos|`` contracts; the take-profit quantities sum
-    to ``|net_pos|`` exactly (contract levels x multiplier, percent levels of the position,
-    rounded half up, each capped by what is left, the last level takes the remainder, levels of
-    0 are dropped; D18); every price is a tick multiple (D07); take-profits are at least one
-    tick on the profitable side, rounded away from the entry; the stop is on the losing side
-    (or at the average price), rounded away from the entry (Z4). A level or stop that cannot be
-    priced (wrong side, no alert price) is dropped and ``notes`` says why.
-    """
-    _int(net_pos, "net_pos")
-    _price(net_price, "net_price", optional=False)
-    if net_pos == 0:
-        return ExitOrders(take_profits=(), stop=None, notes=("flat: no exits",))
-    size = abs(net_pos)
-    long = net_pos > 0
-    side = Side.SELL if long else Side.BUY
-    notes: list[str] = []
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        priced: list[tuple[TakeProfitLevel, Decimal]] = []
-        for number, level in enumerate(rule.take_profits, start=1):
-            price = _take_profit_price(
-                level,
-                number=number,
-                long=long,
-                net_price=net_price,
-                alert_price=rule.take_profit_price,
-                spec=spec,
-            )
-            if isinstance(price, str):
-                notes.append(price)
-            else:
-                priced.append((level, price))
-
-        take_profits: list[ExitOrder] = []
-        remaining = size
-        for index, (level, price) in enumerate(priced):
-            if index == len(priced) - 1:
-                qty = remaining  # the last level takes the remainder
-            else:
-                qty = min(_level_qty(level, size=size, multiplier=rule.multiplier), remaining)
-            if qty <= 0:
-                notes.append(f"a take-profit at {price} dropped: its quantity is 0")
-                continue
-            take_profits.append(ExitOrder(side=side, qty=qty, price=price))
-            remaining -= qty
-
-        stop: ExitOrder | None = None
-        if rule.stop is not None:
-            stop_price = _stop_price(
-                rule.stop, long=long, net_price=net_price, alert_price=rule.stop_price, spec=spec
-            )
-            if isinstance(stop_price, str):
-                notes.append(stop_price)
-            else:
-                stop = ExitOrder(side=side, qty=size, price=stop_price)
-    return ExitOrders(take_profits=tuple(take_profits), stop=stop, notes=tuple(notes))
-
-
-# --- stop_adjustment: break-even and trailing for the position monitor ------------------------
-
-
-def stop_adjustment(
-    *,
-    side_long: bool,
-    net_price: Decimal,
-    current_stop: Decimal,
-    last_price: Decimal,
-    initial_stop: Decimal,
-    break_even: BreakEven | None,
-    trailing: Trailing | None,
-    spec: ContractSpec,
-) -> Decimal | None:
-    """Where the stop of an open position belongs now, or None to leave it where it is.
-
-    Break-even: once ``last_price`` is ``trigger_ticks`` or more beyond the average entry price
-    ``net_price`` in the position's favour, the stop goes to entry + ``offset_ticks`` (in the
-    favour direction; 0 or negative allowed). Trailing: once the price is ``trigger_ticks``
-    beyond entry, the stop follows the price at the initial stop's distance from entry, in
-    whole steps of ``step_ticks`` (0 = one tick), counted from ``initial_stop``: stateless, so
-    the same price always gives the same stop. Both set: the tighter of the two.
-
-    Guarantees: the result is a tick multiple above 0, strictly tighter than ``current_stop``
-    (a stop never loosens), and at least one tick from ``last_price`` on the losing side
-    (never through the price); asking again with the result as ``current_stop`` and the same
-    price gives None.
-    """
-    if not isinstance(side_long, bool):
-        raise TypeError(f"side_long must be a bool, got {type(side_long).__name__}")
-    for name, value in (
-        ("net_price", net_price),
-        ("current_stop", current_stop),
-        ("last_price", last_price),
-        ("initial_stop", initial_stop),
-    ):
-        _price(value, name, optional=False)
-    if break_even is not None and not isinstance(break_even, BreakEven):
-        raise TypeError(f"break_even must be a BreakEven, got {type(break_even).__name__}")
-    if trailing is not None and not isinstance(trailing, Trailing):
-        raise TypeError(f"trailing must be a Trailing, got {type(trailing).__name__}")
-    sign = 1 if side_long else -1
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        tick = spec.tick_size
-        gained = (last_price - net_price) * sign  # how far the price is beyond entry, in favour
-        candidates: list[Decimal] = []
-        if break_even is not None and gained >= break_even.trigger_ticks * tick:
-            candidates.append(net_price + sign * break_even.offset_ticks * tick)
-        if trailing is not None and gained >= trailing.trigger_ticks * tick:
-            step = max(trailing.step_ticks, 1) * tick
-            steps = gained // step  # whole steps; gained >= 0 here, so // is the floor
-            candidates.append(initial_stop + sign * steps * step)
-        # Rounded away from the favour (an average price between ticks gives the safer stop).
-        candidates = [
-            round_to_tick(c, spec, direction="down" if side_long else "up") for c in candidates
-        ]
-        if not candidates:
-            return None
-        if side_long:
-            best = min(max(candidates), round_to_tick(last_price - tick, spec, direction="down"))
-            moved = best > current_stop
-        else:
-            best = max(min(candidates), round_to_tick(last_price + tick, spec, direction="up"))
-            moved = best < current_stop
-    if not moved or best <= 0:
-        return None
-    return best
-
-
-__all__ += ["stop_adjustment"]

@@ -13,27 +13,24 @@ Guarantees (DESIGN.md §5):
   up until the broker says and then finished from its stored decision (trading/in_doubt.py);
 - exits are cancelled before new ones are placed: one set of exits per subaccount+symbol (D29).
 
-Reads of the broker live in trading/broker_view.py, order rows and calls in trading/orders.py.
+Reads of the broker live in trading/broker_view.py, order rows and calls in trading/orders.py,
+the settings mapping in trading/settings_mapping.py, the lock in trading/position_lock.py and
+the preview (nothing sent) in trading/preview.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.db import connection
-from django.db.models import BooleanField, Func, QuerySet, Value
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Subaccount
@@ -48,13 +45,13 @@ from trading.broker_view import (
     view_snapshot,
 )
 from trading.brokers.base import (
+    Broker,
     BrokerError,
     BrokerRejected,
     OrderRequest,
     OrderType,
 )
 from trading.brokers.services import broker_for
-from trading.brokers.tradovate.broker import TradovateBroker
 from trading.contracts import ContractSymbol, parse_symbol
 from trading.engine import (
     Action,
@@ -64,15 +61,15 @@ from trading.engine import (
     FilterState,
     Plan,
     decide,
-    exits_for,
 )
+from trading.engine_exits import exits_for
 from trading.in_doubt import (
     InDoubt,
     outcome_lookup_counted,
     outcome_mark_in_doubt,
     signal_lease,
 )
-from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
 from trading.orders import (
     cl_ord_id_for,
     exits_place,
@@ -80,23 +77,11 @@ from trading.orders import (
     orphans_cancel,
     position_close_once,
 )
+from trading.position_lock import position_lock
+from trading.settings_mapping import account_symbol, effective_settings
 from trading.settings_resolution import (
-    OFF,
-    AlertOverrides,
-    BreakEven,
-    DistanceUnit,
     EffectiveSettings,
-    OppositeDirection,
-    QtyUnit,
-    SameDirection,
-    SettingsLayer,
-    StopSetting,
-    TakeProfitLevel,
-    TimeWindow,
-    Trailing,
-    resolve,
 )
-from trading.settings_resolution import DirectionFilter as EngineDirectionFilter
 from trading.signal_status import signal_status_summarise
 
 logger = logging.getLogger(__name__)
@@ -104,247 +89,10 @@ logger = logging.getLogger(__name__)
 ENTRY_DECISIONS = {Decision.OPEN, Decision.ADD, Decision.REENTER, Decision.REVERSE}
 
 
-# --- settings from the models ------------------------------------------------------------------
-
-
-def time_windows_from(stored: list[list[str]] | None) -> tuple[TimeWindow, ...] | None:
-    """A model's stored ``time_windows`` (``[["09:30", "15:45"], ...]``) as the engine's."""
-    if stored is None:
-        return None
-    return tuple(
-        TimeWindow(start=dtime.fromisoformat(a), end=dtime.fromisoformat(b)) for a, b in stored
-    )
-
-
-def settings_layer(obj: Strategy | Trader) -> SettingsLayer:
-    """The model's settings as the engine's layer (None = inherit / default)."""
-    take_profits = None
-    if obj.take_profits is not None:
-        take_profits = tuple(
-            TakeProfitLevel(
-                distance=Decimal(str(level.get("distance") or "0")),
-                unit=DistanceUnit(level["unit"]),
-                qty=Decimal(str(level["qty"])),
-                qty_unit=QtyUnit(level.get("qty_unit", "contracts")),
-            )
-            for level in obj.take_profits
-        )
-    stop = None
-    if obj.stop_unit is not None:
-        stop = StopSetting(
-            distance=obj.stop_distance if obj.stop_distance is not None else Decimal(0),
-            unit=DistanceUnit(obj.stop_unit),
-        )
-    windows = time_windows_from(obj.time_windows)
-    break_even = None
-    if obj.break_even_trigger_ticks is not None:
-        break_even = BreakEven(
-            trigger_ticks=obj.break_even_trigger_ticks,
-            offset_ticks=obj.break_even_offset_ticks or 0,
-        )
-    trailing = None
-    if obj.trailing_trigger_ticks is not None and obj.trailing_step_ticks is not None:
-        trailing = Trailing(
-            trigger_ticks=obj.trailing_trigger_ticks, step_ticks=obj.trailing_step_ticks
-        )
-    off = set(obj.switched_off) if isinstance(obj, Trader) else set()
-    return SettingsLayer(
-        break_even=OFF if "break_even" in off else break_even,
-        trailing=OFF if "trailing" in off else trailing,
-        entry_size=obj.entry_size,
-        add_size=obj.add_size,
-        use_alert_quantity=obj.use_alert_quantity,
-        take_profits=take_profits,
-        stop=OFF if "stop" in off else stop,
-        on_same_direction=SameDirection(obj.on_same_direction) if obj.on_same_direction else None,
-        on_opposite_direction=(
-            OppositeDirection(obj.on_opposite_direction) if obj.on_opposite_direction else None
-        ),
-        invert_signals=obj.invert_signals,
-        direction_filter=EngineDirectionFilter(obj.direction_filter)
-        if obj.direction_filter
-        else None,
-        time_windows=windows,
-        cooldown_seconds=OFF if "cooldown_seconds" in off else obj.cooldown_seconds,
-        max_signals_per_day=OFF if "max_signals_per_day" in off else obj.max_signals_per_day,
-        max_daily_loss=OFF if "max_daily_loss" in off else obj.max_daily_loss,
-    )
-
-
-def effective_settings(*, account: TraderAccount, alert: ParsedAlert) -> EffectiveSettings:
-    trader = account.trader
-    strategy = trader.strategy
-    allowed = {
-        name
-        for name, ok in (
-            ("quantity", strategy.alert_may_set_quantity),
-            ("take_profit", strategy.alert_may_set_take_profit),
-            ("stop", strategy.alert_may_set_stop),
-        )
-        if ok
-    }
-    overrides = AlertOverrides(
-        use_alert_quantity=True if "quantity" in allowed and alert.quantity is not None else None
-    )
-    from trading.settings_resolution import order_qty_ceiling_for
-
-    try:  # the platform's ceiling is per contract root; an unknown symbol trades nothing anyway
-        root = parse_symbol(_symbol_for(account=account, alert=alert)).root
-    except ValueError:
-        root = ""
-    return resolve(
-        strategy=settings_layer(strategy),
-        trader=settings_layer(trader),
-        alert=overrides,
-        allowed_overrides=frozenset({"use_alert_quantity"} if "quantity" in allowed else set()),
-        multiplier=account.multiplier,
-        max_contracts=account.max_contracts,
-        owner_time_zone=trader.user.time_zone,
-        alert_quantity_max=strategy.alert_quantity_max,
-        order_qty_ceiling=order_qty_ceiling_for(
-            root,
-            default=django_settings.ORDER_QTY_CEILING,
-            by_root=django_settings.ORDER_QTY_CEILING_BY_ROOT,
-        ),
-    )
-
-
-# --- preview: what an alert would do now, nothing sent -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    """One account's answer to "what would this alert do now?", read from its broker."""
-
-    account: TraderAccount
-    symbol: str = ""
-    position: int | None = None  # at the broker, now
-    decision: str = ""
-    reason: str = ""
-    steps: tuple[str, ...] = ()  # what would be sent, in order
-    error: str = ""  # why the account could not be previewed (the broker's words)
-
-
-def _exit_words(plan: Plan) -> str:
-    rule = plan.exits
-    if rule is None:
-        return ""
-
-    def num(value: Decimal) -> str:
-        return f"{value.normalize():f}"
-
-    parts = [
-        f"take-profit {num(lvl.distance)} {lvl.unit.value} x {num(lvl.qty)} {lvl.qty_unit.value}"
-        for lvl in rule.take_profits
-    ]
-    if rule.stop is not None:
-        parts.append(f"stop {num(rule.stop.distance)} {rule.stop.unit.value}")
-    if rule.break_even is not None:
-        parts.append(
-            f"break-even at {rule.break_even.trigger_ticks} ticks "
-            f"({rule.break_even.offset_ticks:+d})"
-        )
-    if rule.trailing is not None:
-        parts.append(
-            f"trailing from {rule.trailing.trigger_ticks} ticks, "
-            f"steps of {rule.trailing.step_ticks}"
-        )
-    return "exits from the fill price: " + (", ".join(parts) if parts else "none")
-
-
-def signal_preview(*, strategy: Strategy, user: Any, alert: ParsedAlert) -> list[Preview]:
-    """For each of ``user``'s enabled accounts following ``strategy``: read the broker, ask the
-    engine, and say what would be sent. Places nothing, writes nothing."""
-    accounts = _acting_accounts(strategy).filter(trader__user=user)
-    now = timezone.now()
-    result = []
-    for account in accounts:
-        try:
-            result.append(_preview_one(account=account, alert=alert, now=now))
-        except (BrokerError, SafetyBlock, ValueError) as exc:
-            result.append(Preview(account=account, error=str(exc) or type(exc).__name__))
-    return result
-
-
-def _preview_one(*, account: TraderAccount, alert: ParsedAlert, now: datetime) -> Preview:
-    contract = parse_symbol(_symbol_for(account=account, alert=alert))
-    symbol = contract.tradovate_name
-    unsaved = SignalOutcome(trader_account=account, subaccount=account.subaccount, symbol=symbol)
-    broker = broker_for(connection=account.subaccount.connection)
-    try:
-        view, _ = account_read(
-            broker, account_id=account.subaccount.broker_account_id, symbol=symbol
-        )
-        plan = _plan_for(
-            outcome=unsaved,
-            alert=alert,
-            view=view,
-            broker=broker,
-            contract=contract,
-            received_at=now,
-        )
-    finally:
-        broker.close()
-    steps = []
-    if plan.cancel_order_ids:
-        steps.append(f"cancel {len(plan.cancel_order_ids)} working order(s) of {symbol}")
-    if plan.flatten:
-        steps.append(f"close the position of {view.net_pos} at market")
-    if plan.entry is not None:
-        steps.append(f"{plan.entry.side.value} {plan.entry.qty} {symbol} at market")
-        steps.append(_exit_words(plan))
-    return Preview(
-        account=account,
-        symbol=symbol,
-        position=view.net_pos,
-        decision=plan.decision.value,
-        reason=plan.reason,
-        steps=tuple(steps),
-    )
-
-
-# --- the lock ----------------------------------------------------------------------------------
-
-
-def _lock_key(subaccount_id: int, symbol: str) -> int:
-    digest = hashlib.sha256(f"{subaccount_id}:{symbol}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-@contextmanager
-def position_lock(*, subaccount: Subaccount, symbol: str, timeout: float = 30.0) -> Iterator[None]:
-    """A PostgreSQL session advisory lock on (subaccount, symbol), taken through the ORM. It is
-    held by this thread's connection; a killed process's lock ends with its connection."""
-    key = _lock_key(subaccount.pk, symbol)
-    rows = Subaccount.objects.filter(pk=subaccount.pk)
-    deadline = time.monotonic() + timeout
-    while True:
-        got = (
-            rows.annotate(
-                got=Func(Value(key), function="pg_try_advisory_lock", output_field=BooleanField())
-            )
-            .values_list("got", flat=True)
-            .first()
-        )
-        if got:
-            break
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{subaccount.name} {symbol} is busy with another signal for {timeout:.0f} s"
-            )
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        rows.annotate(
-            done=Func(Value(key), function="pg_advisory_unlock", output_field=BooleanField())
-        ).values_list("done", flat=True).first()
-
-
 # --- one signal ---------------------------------------------------------------------------------
 
 
-def _acting_accounts(strategy: Strategy) -> QuerySet[TraderAccount]:
+def acting_accounts(strategy: Strategy) -> QuerySet[TraderAccount]:
     """The enabled accounts of the enabled traders following ``strategy``, ready to execute."""
     return TraderAccount.objects.filter(
         trader__strategy=strategy, trader__enabled=True, enabled=True, subaccount__active=True
@@ -352,7 +100,7 @@ def _acting_accounts(strategy: Strategy) -> QuerySet[TraderAccount]:
 
 
 def signal_accounts(*, signal: Signal) -> list[TraderAccount]:
-    accounts = _acting_accounts(signal.strategy)
+    accounts = acting_accounts(signal.strategy)
     if signal.for_trader_id is not None:
         accounts = accounts.filter(trader_id=signal.for_trader_id)
     if signal.is_test:  # a strategy's test alert never trades its subscribers' accounts
@@ -465,7 +213,7 @@ def outcome_execute(*, outcome_id: int) -> None:
     if outcome.status not in _RUNNABLE:
         return
     signal = outcome.signal
-    alert = _alert_from_signal(signal)
+    alert = alert_from_signal(signal)
     try:
         contract = _contract(signal=signal, account=outcome.trader_account, alert=alert)
     except ValueError as exc:
@@ -498,7 +246,7 @@ def outcome_execute(*, outcome_id: int) -> None:
         _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
 
 
-def _alert_from_signal(signal: Signal) -> ParsedAlert:
+def alert_from_signal(signal: Signal) -> ParsedAlert:
     from trading.alerts import parse_alert
 
     assert signal.parsed is not None
@@ -506,18 +254,7 @@ def _alert_from_signal(signal: Signal) -> ParsedAlert:
 
 
 def _contract(*, signal: Signal, account: TraderAccount, alert: ParsedAlert) -> ContractSymbol:
-    return parse_symbol(_symbol_for(account=account, alert=alert))
-
-
-def _symbol_for(*, account: TraderAccount, alert: ParsedAlert) -> str:
-    trader, strategy = account.trader, account.trader.strategy
-    symbol = trader.symbol_override or strategy.symbol_override or alert.symbol
-    if symbol is None or symbol == "":
-        raise ValueError(
-            'The alert has no symbol and the strategy sets none: add "ticker": '
-            '"{{ticker}}" to the alert or a symbol override to the strategy.'
-        )
-    return symbol
+    return parse_symbol(account_symbol(account=account, alert=alert))
 
 
 def _finish(
@@ -550,7 +287,7 @@ def _finish(
 
 
 def _realized_loss_today(
-    broker: TradovateBroker, *, outcome: SignalOutcome, settings: EffectiveSettings, action: str
+    broker: Broker, *, outcome: SignalOutcome, settings: EffectiveSettings, action: str
 ) -> Decimal:
     """Today's realized loss of the account, from the broker, when ``max_daily_loss`` could
     block this signal (entries and adds; a close is never blocked, so nothing is read). Kept in
@@ -597,12 +334,12 @@ def _filters(
     )
 
 
-def _plan_for(
+def plan_for(
     *,
     outcome: SignalOutcome,
     alert: ParsedAlert,
     view: BrokerView,
-    broker: TradovateBroker,
+    broker: Broker,
     contract: ContractSymbol,
     received_at: datetime | None = None,
 ) -> Plan:
@@ -668,7 +405,7 @@ def _execute_locked(
             )
             outcome.broker_snapshot = view_snapshot(view)
             outcome.position_before = view.net_pos
-        plan = _plan_for(outcome=outcome, alert=alert, view=view, broker=broker, contract=contract)
+        plan = plan_for(outcome=outcome, alert=alert, view=view, broker=broker, contract=contract)
         outcome.decision = plan.decision.value
         outcome.reason = plan.reason
         outcome.decided_at = outcome.decided_at or timezone.now()
@@ -694,7 +431,7 @@ def _execute_locked(
         broker.close()
 
 
-def _working_count(broker: TradovateBroker, subaccount: Subaccount) -> int:
+def _working_count(broker: Broker, subaccount: Subaccount) -> int:
     return len(broker.working_orders(account_id=subaccount.broker_account_id))
 
 
@@ -714,7 +451,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
 def _carry_out(
     *,
     plan: Plan,
-    broker: TradovateBroker,
+    broker: Broker,
     outcome: SignalOutcome,
     contract: ContractSymbol,
     resuming: bool = False,

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from trading.brokers.base import WORKING_STATUSES, Broker, BrokerError, KnownOrder
+from trading.brokers.base import FILLED_STATUSES, WORKING_STATUSES, Broker, BrokerError, KnownOrder
 from trading.models import Order, Signal, SignalOutcome
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 # The broker's ordStatus -> our Order state.
 _STATES = {
     **dict.fromkeys(WORKING_STATUSES, Order.State.WORKING),
-    "Filled": Order.State.FILLED,
+    **dict.fromkeys(FILLED_STATUSES, Order.State.FILLED),
     "Canceled": Order.State.CANCELLED,
     "Cancelled": Order.State.CANCELLED,
     "Expired": Order.State.CANCELLED,

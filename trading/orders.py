@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 
 from trading.broker_view import position_read, position_wait
 from trading.brokers.base import (
+    Broker,
     BrokerError,
     BrokerRejected,
     OrderRequest,
     OrderType,
     Side,
 )
-from trading.brokers.tradovate.broker import TradovateBroker
 from trading.contracts import ContractSymbol
 from trading.engine import BrokerView
 from trading.in_doubt import (
@@ -41,7 +41,7 @@ def cl_ord_id_for(outcome: SignalOutcome, step: str) -> str:
 
 
 def exits_place(
-    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
+    broker: Broker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
 ) -> None:
     """Each take-profit is paired (OCO) with a stop for its own quantity, so a filled level takes
     its stop with it and the remaining stops always equal the remaining position."""
@@ -95,7 +95,7 @@ def exits_place(
 
 
 def position_close_once(
-    broker: TradovateBroker, *, outcome: SignalOutcome, contract: ContractSymbol, resuming: bool
+    broker: Broker, *, outcome: SignalOutcome, contract: ContractSymbol, resuming: bool
 ) -> BrokerView:
     """Close the position at market (Tradovate's liquidateposition), as an Order row of role
     flatten written before the call. That call carries no clOrdId, so a close in doubt is
@@ -200,7 +200,7 @@ def orders_submitted(*rows: Order) -> None:
             row.save()
 
 
-def sent_order_fate(broker: TradovateBroker, *, outcome: SignalOutcome, row: Order) -> str:
+def sent_order_fate(broker: Broker, *, outcome: SignalOutcome, row: Order) -> str:
     """What became of an order row an earlier run wrote: "send" (never sent), "known" (the
     broker has it; the row now says so), or "lost" (looked up for the whole schedule, never
     there). Raises InDoubt while the broker does not have it and the schedule lasts: a call
@@ -230,7 +230,7 @@ def request_again(request: OrderRequest) -> OrderRequest:
 
 
 def order_place_once(
-    broker: TradovateBroker, *, outcome: SignalOutcome, role: str, request: OrderRequest
+    broker: Broker, *, outcome: SignalOutcome, role: str, request: OrderRequest
 ) -> Order:
     """Send ``request`` once (its row first); the row, as the broker left it. An entry that
     never reached the broker comes back ``never_placed`` (not sent again); an exit is sent
@@ -257,7 +257,7 @@ def order_place_once(
 
 
 def oco_place_once(
-    broker: TradovateBroker,
+    broker: Broker,
     *,
     outcome: SignalOutcome,
     number: int,
@@ -295,7 +295,7 @@ def oco_place_once(
         row.save()
 
 
-def orphans_cancel(broker: TradovateBroker, *, outcome: SignalOutcome, view: BrokerView) -> None:
+def orphans_cancel(broker: Broker, *, outcome: SignalOutcome, view: BrokerView) -> None:
     ours = set(
         Order.objects.filter(
             subaccount=outcome.subaccount,

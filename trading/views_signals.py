@@ -101,13 +101,11 @@ def _signal_context(request: HttpRequest, pk: int) -> dict[str, Any]:
 @require_GET
 def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    signal = signals_visible(user=user).filter(pk=pk).first()
-    if signal is None:
-        raise Http404("No signal with that id.")
+    context = _signal_context(request, pk)  # its outcomes and orders are read at render
+    signal = context["signal"]
     # No live mirror yet: what the broker did to this signal's orders is read on opening (not
-    # on each poll of the changing part).
+    # on each poll of the changing part), before the orders are rendered.
     refresh = orders_refresh_from_broker(signal=signal, user=user)
-    context = _signal_context(request, pk)
     context["refresh"] = refresh
     context["refresh_read_at"] = refresh.read_at_text(user.time_zone)
     context["parsed"] = json.dumps(signal.parsed, indent=2, sort_keys=True) if signal.parsed else ""

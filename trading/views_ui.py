@@ -21,10 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Subaccount, User
 from accounts.tenancy import access_by_id, tenant_queryset
-from billing.services import PlanLimitError
+from billing.limits import PlanLimitError
 from trading import control
 from trading.alerts import parse_alert
-from trading.execution import signal_preview
 from trading.forms import (
     LABELS,
     SETTING_NAMES,
@@ -40,6 +39,7 @@ from trading.models import (
     Trader,
     TraderAccount,
 )
+from trading.preview import signal_preview
 from trading.templatetags.display import singular_units
 from trading.views_signals import own_outcomes
 

@@ -56,12 +56,12 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accounts.models import User
-from billing import services
+from billing import emails
 
 call_command("seed_demo")
 with transaction.atomic():
-    delivery = services.activation_send(user=User.objects.get(email="demo@bracketeer.local"))
-    services.email_delivery_attempt(delivery_id=delivery.pk, final=True)
+    delivery = emails.activation_send(user=User.objects.get(email="demo@bracketeer.local"))
+    emails.email_delivery_attempt(delivery_id=delivery.pk, final=True)
     transaction.set_rollback(True)  # a worker would send it after commit: not here
 """
 

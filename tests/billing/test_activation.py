@@ -11,7 +11,7 @@ from django.core import mail, signing
 from django.test import Client
 
 from accounts.models import User
-from billing import services
+from billing import emails
 from billing.models import EmailDelivery
 from billing.tokens import activation_token_make
 from tests.billing.whop_fixtures import (
@@ -43,7 +43,7 @@ def inactive_user() -> User:
 
 def test_the_link_sets_a_password_logs_in_and_lands_on_the_dashboard() -> None:
     user = inactive_user()
-    services.activation_send(user=user)
+    emails.activation_send(user=user)
     send_queued_emails()
     link = link_in(mail.outbox[0])
     client = Client()

@@ -6,13 +6,13 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from billing.models import Plan
-from billing.services import (
+from billing.limits import (
     PlanLimitError,
     broker_accounts_limit_check,
     plan_feature_check,
     plan_limit_check,
 )
+from billing.models import Plan
 from tests.billing.whop_fixtures import MembershipFactory
 from tests.factories import BrokerConnectionFactory, SubaccountFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from billing import services
+from billing import membership_events, services
 from billing.models import Membership, Plan, TradingPause, WhopSyncRun
 from billing.tasks import membership_sync
 from billing.whop import WhopClient
@@ -44,7 +44,7 @@ def test_pages_through_every_membership_and_reconciles(fake_whop: FakeWhop) -> N
     assert all(r["auth_ok"] for r in fake_whop.requests)
     assert User.objects.filter(is_active=False, email__startswith="buyer").count() == 5
     # Running again changes nothing.
-    again = services.membership_sync(trigger="test")
+    again = membership_events.membership_sync(trigger="test")
     assert (again.memberships_changed, again.users_created) == (0, 0)
 
 
@@ -53,7 +53,7 @@ def test_a_status_change_at_whop_revokes_here(fake_whop: FakeWhop) -> None:
     fake_whop.memberships = [
         membership_data(whop_id="mem_1", email=membership.user.email, status="canceled")
     ]
-    services.membership_sync(trigger="test")
+    membership_events.membership_sync(trigger="test")
     membership.refresh_from_db()
     assert membership.status == "canceled"
     assert TradingPause.objects.filter(user=membership.user, ended_at=None).exists()
@@ -65,7 +65,7 @@ def test_a_staff_grant_is_never_overwritten_by_a_sync(fake_whop: FakeWhop) -> No
         user=user, plan=Plan.objects.get(slug="premium"), granted_by=None, days=30
     )
     fake_whop.memberships = [membership_data(whop_id="mem_7", email=user.email, status="expired")]
-    services.membership_sync(trigger="test")
+    membership_events.membership_sync(trigger="test")
     grant.refresh_from_db()
     assert (grant.source, grant.status) == ("staff", "active")
     assert not TradingPause.objects.filter(user=user, ended_at=None).exists()
@@ -79,7 +79,7 @@ def test_an_expired_staff_grant_pauses_trading_at_the_next_sync(fake_whop: FakeW
         granted_by=None,
         until=timezone.now() - timedelta(minutes=1),
     )
-    services.membership_sync(trigger="test")
+    membership_events.membership_sync(trigger="test")
     assert TradingPause.objects.filter(user=user, ended_at=None).exists()
 
 
@@ -91,7 +91,7 @@ def test_a_429_is_honoured_with_retry_after(fake_whop: FakeWhop) -> None:
     fake_whop.rate_limit_before_page = {2: 7}
     waited: list[float] = []
     client = WhopClient(api_key=fake_whop_key(), sleep=waited.append)
-    run = services.membership_sync(trigger="test", client=client)
+    run = membership_events.membership_sync(trigger="test", client=client)
     assert run.status == "ok", run.errors
     assert waited == [7.0]
     assert run.rate_limited == 1 and run.memberships_seen == 3
@@ -103,7 +103,7 @@ def test_endless_429_fails_the_run_visibly(fake_whop: FakeWhop) -> None:
     client = WhopClient(
         api_key=fake_whop_key(), sleep=lambda s: fake_whop.rate_limit_before_page.update({1: 1})
     )
-    run = services.membership_sync(trigger="test", client=client)
+    run = membership_events.membership_sync(trigger="test", client=client)
     assert run.status == "failed"
     assert "still rate-limited" in run.errors[0]
 
@@ -112,7 +112,7 @@ def test_a_rejected_api_key_fails_the_run_and_says_which_variable(
     fake_whop: FakeWhop, settings: Any
 ) -> None:
     settings.WHOP_API_KEY = "apik_" + "G" * 40
-    run = services.membership_sync(trigger="test")
+    run = membership_events.membership_sync(trigger="test")
     assert run.status == "failed"
     assert "WHOP_API_KEY" in run.errors[0] and "401" in run.errors[0]
     assert settings.WHOP_API_KEY not in " ".join(run.errors)
@@ -122,7 +122,7 @@ def test_whop_unreachable_fails_the_run_with_the_reason(settings: Any) -> None:
     settings.WHOP_API_KEY = "apik_" + "H" * 40
     settings.WHOP_API_BASE_URL = "http://127.0.0.1:9/api/v1"
     settings.WHOP_HTTP_TIMEOUT_SECONDS = 2
-    run = services.membership_sync(trigger="test")
+    run = membership_events.membership_sync(trigger="test")
     assert run.status == "failed" and "ConnectError" in run.errors[0]
 
 

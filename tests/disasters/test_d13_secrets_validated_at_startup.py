@@ -63,7 +63,7 @@ def test_celery_processes_refuse_to_start_with_a_truncated_key(process: list[str
 def test_a_whop_key_that_whop_rejects_is_named_on_the_health_panel(settings: Any) -> None:
     from django.test import Client
 
-    from billing.services import whop_api_key_verify
+    from billing.membership_events import whop_api_key_verify
     from tests.billing.fake_whop import serve
     from tests.factories import UserFactory
 
@@ -81,7 +81,7 @@ def test_a_whop_key_that_whop_rejects_is_named_on_the_health_panel(settings: Any
 
 @pytest.mark.django_db
 def test_a_good_whop_key_is_reported_as_accepted(settings: Any) -> None:
-    from billing.services import whop_api_key_verify
+    from billing.membership_events import whop_api_key_verify
     from tests.billing.fake_whop import serve
 
     with serve(settings) as fake:

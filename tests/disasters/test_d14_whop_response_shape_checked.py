@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from billing.services import membership_sync
+from billing.membership_events import membership_sync
 from tests.billing.fake_whop import serve
 from tests.billing.whop_fixtures import ensure_billing_seed, membership_data
 from tests.factories import UserFactory
@@ -37,7 +37,10 @@ def test_a_changed_membership_shape_is_counted_logged_and_shown(
     moved = membership_data(whop_id="mem_moved", email="moved@example.com")
     moved["user"] = {"id": "user_2", "profile": {"email": "moved@example.com"}}  # email moved
     moved.pop("status")
-    with serve(settings) as fake, caplog.at_level(logging.ERROR, logger="billing.services"):
+    with (
+        serve(settings) as fake,
+        caplog.at_level(logging.ERROR, logger="billing.membership_events"),
+    ):
         fake.memberships = [
             membership_data(whop_id="mem_a", email="a@example.com"),
             moved,

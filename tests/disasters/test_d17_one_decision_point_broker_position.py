@@ -26,7 +26,8 @@ import pytest
 
 from tests.engine import ES, NOON_UTC, make_alert, make_broker, working_exits
 from trading.brokers.base import Side
-from trading.engine import Action, Decision, FilterState, decide, exits_for
+from trading.engine import Action, Decision, FilterState, decide
+from trading.engine_exits import exits_for
 from trading.settings_resolution import (
     DistanceUnit,
     EffectiveSettings,
@@ -38,7 +39,7 @@ from trading.settings_resolution import (
 
 ENGINE_FILES = [
     Path(__file__).resolve().parents[2] / "trading" / name
-    for name in ("engine.py", "settings_resolution.py")
+    for name in ("engine.py", "engine_exits.py", "engine_stops.py", "settings_resolution.py")
 ]
 DCA_OFF = EffectiveSettings(
     entry_size=3,
@@ -143,6 +144,7 @@ def test_the_engine_is_pure(path: Path) -> None:
         "trading.contracts",
         "trading.brokers.base",
         "trading.settings_resolution",
+        "trading.engine",  # its own modules (engine_exits, engine_stops), each checked here
         "collections.abc",
     )
     assert all(name.startswith(allowed_prefixes) for name in imported), imported

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine import ES, NO_FILTERS, make_alert, make_broker
-from trading.engine import Action, ExitRule, decide, exits_for
+from trading.engine import Action, ExitRule, decide
+from trading.engine_exits import exits_for
 from trading.settings_resolution import DistanceUnit, EffectiveSettings, QtyUnit, TakeProfitLevel
 
 

@@ -114,7 +114,7 @@ def test_retries_are_bounded_and_the_failure_stays_visible(settings: Any) -> Non
 
 @pytest.mark.django_db
 def test_a_transient_failure_is_delivered_on_the_retry(settings: Any) -> None:
-    from billing.services import email_delivery_attempt
+    from billing.emails import email_delivery_attempt
     from tests.billing import failing_email
 
     settings.EMAIL_BACKEND = "tests.billing.failing_email.FlakyBackend"

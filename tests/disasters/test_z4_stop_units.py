@@ -20,7 +20,8 @@ import pytest
 from tests.engine import ES
 from trading.brokers.base import Side
 from trading.contracts import CONTRACT_SPECS, ContractSpec
-from trading.engine import ExitRule, exits_for
+from trading.engine import ExitRule
+from trading.engine_exits import exits_for
 from trading.settings_resolution import DistanceUnit, StopSetting
 
 GC = CONTRACT_SPECS["GC"]

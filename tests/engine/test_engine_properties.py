@@ -37,12 +37,11 @@ from trading.engine import (
     Action,
     BrokerView,
     Decision,
-    ExitOrders,
     ExitRule,
     Plan,
     decide,
-    exits_for,
 )
+from trading.engine_exits import ExitOrders, exits_for
 from trading.settings_resolution import (
     DirectionFilter,
     DistanceUnit,

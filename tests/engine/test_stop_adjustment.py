@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trading.contracts import CONTRACT_SPECS, ContractSpec, is_on_tick
-from trading.engine import stop_adjustment
+from trading.engine_stops import stop_adjustment
 from trading.settings_resolution import BreakEven, Trailing
 
 ES = CONTRACT_SPECS["ES"]  # tick 0.25

@@ -19,17 +19,10 @@ from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-def test_sigkill_mid_signal_then_restart_completes_without_duplicates(
-    trader_account: TraderAccount, strategy: Strategy, sim: Any, monkeypatch: Any
-) -> None:
-    monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
-    monkeypatch.setenv("TRADOVATE_TIMEOUT_SECONDS", "30")
-    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "3")  # redeliver an unacked signal quickly
-    sim.control.set_price("MNQZ6", "18000.00")
-    # The exits call hangs: the worker is killed after the entry filled, while placing exits.
-    sim.control.faults(hang={"count": 1, "seconds": 4, "endpoints": ["order/placeoco"]})
-
-    with running(worker_cmd(queues="signals"), log_name="worker-crash-1") as first:
+def _killed_while_placing_exits(strategy: Strategy, sim: Any, *, log_name: str) -> Signal:
+    """A buy alert, a worker that fills the entry and is SIGKILLed (the whole worker: main
+    process and its child) while its exits call hangs; the signal."""
+    with running(worker_cmd(queues="signals"), log_name=log_name) as first:
         response = Client().post(
             f"/webhooks/tradingview/{strategy.webhook_token}/",
             data='{"action": "buy", "ticker": "MNQZ6"}',
@@ -43,6 +36,20 @@ def test_sigkill_mid_signal_then_restart_completes_without_duplicates(
         )
         os.killpg(first.pid, signals.SIGKILL)  # the whole worker: main process and its child
         first.wait(timeout=10)
+    return signal
+
+
+def test_sigkill_mid_signal_then_restart_completes_without_duplicates(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
+    monkeypatch.setenv("TRADOVATE_TIMEOUT_SECONDS", "30")
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "3")  # redeliver an unacked signal quickly
+    sim.control.set_price("MNQZ6", "18000.00")
+    # The exits call hangs: the worker is killed after the entry filled, while placing exits.
+    sim.control.faults(hang={"count": 1, "seconds": 4, "endpoints": ["order/placeoco"]})
+
+    signal = _killed_while_placing_exits(strategy, sim, log_name="worker-crash-1")
     assert position(sim) == 1  # the entry had filled
     assert Signal.objects.get(pk=signal.pk).status == Signal.Status.EXECUTING
 
@@ -78,20 +85,7 @@ def test_a_killed_worker_is_resumed_within_seconds_and_what_it_sent_never_expire
     sim.control.set_price("MNQZ6", "18000.00")
     sim.control.faults(hang={"count": 1, "seconds": 3, "endpoints": ["order/placeoco"]})
 
-    with running(worker_cmd(queues="signals"), log_name="worker-lease-1") as first:
-        response = Client().post(
-            f"/webhooks/tradingview/{strategy.webhook_token}/",
-            data='{"action": "buy", "ticker": "MNQZ6"}',
-            content_type="text/plain",
-        )
-        signal = Signal.objects.get(pk=response.json()["signal_id"])
-        wait_for(
-            lambda: sim.control.counters()["requests"].get("order/placeoco", 0) >= 1,
-            timeout=60,
-            what="the worker to reach the exits",
-        )
-        os.killpg(first.pid, signals.SIGKILL)
-        first.wait(timeout=10)
+    signal = _killed_while_placing_exits(strategy, sim, log_name="worker-lease-1")
     received = Signal.objects.get(pk=signal.pk).received_at
     while (timezone.now() - received).total_seconds() <= 31:  # older than the signals' limit
         time.sleep(0.5)

@@ -13,8 +13,9 @@ from django.db import connection
 
 from tests.ui.sim_setup import net_position, ui_account, working_orders
 from trading.control import positions_close_all
-from trading.execution import position_lock, signal_execute
+from trading.execution import signal_execute
 from trading.models import TraderAccount
+from trading.position_lock import position_lock
 from trading.services import signal_receive
 
 pytestmark = pytest.mark.django_db(transaction=True)

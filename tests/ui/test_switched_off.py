@@ -16,9 +16,10 @@ from accounts.models import User
 from tests.factories import StrategyFactory, TraderAccountFactory, TraderFactory
 from tests.ui.sim_setup import ui_account, working_orders
 from trading.alerts import parse_alert
-from trading.execution import effective_settings, signal_execute
+from trading.execution import signal_execute
 from trading.models import Order, Trader, TraderAccount
 from trading.services import signal_receive
+from trading.settings_mapping import effective_settings
 
 __all__ = ["ui_account"]
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.crypto import decrypt_str, encrypt_str
 from accounts.models import BrokerConnection, Subaccount, User
-from billing.services import broker_accounts_limit_check
+from billing.limits import broker_accounts_limit_check
 from trading.brokers.base import BrokerAuthError, BrokerError, TokenBundle
 from trading.brokers.cooldown import login_key
 from trading.brokers.tradovate.broker import TradovateBroker

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 
 from config.heartbeat import heartbeat_clear
 from config.startup import run_startup_checks
-from trading.monitor import HEARTBEAT_SECONDS, REFRESH_SECONDS, PositionMonitor
+from trading.monitor_runner import HEARTBEAT_SECONDS, REFRESH_SECONDS, PositionMonitor
 
 logger = logging.getLogger(__name__)
 
