@@ -17,7 +17,17 @@ from django.utils import timezone
 
 from billing.admin import ReadOnlyAdminMixin
 from trading import control
-from trading.models import Order, Signal, SignalOutcome, Strategy, Trader, TraderAccount
+from trading.models import (
+    Fill,
+    Order,
+    OrderEvent,
+    Position,
+    Signal,
+    SignalOutcome,
+    Strategy,
+    Trader,
+    TraderAccount,
+)
 
 OUTCOME_FIELDS = (
     "symbol",
@@ -43,6 +53,8 @@ ORDER_FIELDS = (
     "price",
     "stop_price",
     "state",
+    "filled_qty",
+    "avg_fill_price",
     "broker_order_id",
     "error",
 )
@@ -158,11 +170,55 @@ class SignalOutcomeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
+class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderEvent
+    fields = ("at", "from_state", "to_state", "source", "broker_words")
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ORDER_FIELDS
     list_filter = ("state", "role")
     search_fields = ("subaccount__connection__user__email", "symbol", "cl_ord_id", "error")
     list_select_related = ("subaccount",)
-    fields = ("cl_ord_id", "signal", "outcome", *ORDER_FIELDS, "updated_at")
+    fields = (
+        "cl_ord_id",
+        "signal",
+        "outcome",
+        "external",
+        *ORDER_FIELDS,
+        "broker_status",
+        "state_changed_at",
+        "updated_at",
+    )
     readonly_fields = fields
+    inlines = (OrderEventInline,)
+
+
+@admin.register(Position)
+class PositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The broker's positions as the user stream last reported them (read-only)."""
+
+    list_display = (
+        "subaccount",
+        "symbol",
+        "net_pos",
+        "net_price",
+        "realized_pnl",
+        "problem",
+        "updated_at",
+    )
+    list_filter = ("symbol",)
+    search_fields = ("subaccount__connection__user__email", "subaccount__name", "symbol")
+    list_select_related = ("subaccount",)
+    readonly_fields = [f.name for f in Position._meta.fields]
+
+
+@admin.register(Fill)
+class FillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("filled_at", "subaccount", "symbol", "side", "qty", "price", "broker_fill_id")
+    search_fields = ("subaccount__connection__user__email", "subaccount__name", "symbol")
+    list_select_related = ("subaccount",)
+    readonly_fields = [f.name for f in Fill._meta.fields]

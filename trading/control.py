@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +25,16 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import BrokerConnection, Subaccount, User
 from billing.limits import plan_feature_check, plan_limit_check
-from trading.brokers.base import BrokerError, BrokerPosition, WorkingOrder
+from trading.brokers.base import Broker, BrokerError, BrokerPosition, WorkingOrder
 from trading.brokers.services import broker_for
-from trading.brokers.tradovate.broker import TradovateBroker
-from trading.models import Order, Strategy, Trader, TraderAccount
+from trading.models import Strategy, Trader, TraderAccount
+from trading.orders import order_cancel, orders_settle, position_flatten
 from trading.position_lock import position_lock
 from trading.services import Received, signal_receive
 
 # --- strategies -------------------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
 
 
 class NameTakenError(ValueError):
@@ -306,13 +309,6 @@ def exposure_fingerprint(*, exposures: Sequence[AccountExposure]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _record_cancelled(subaccount: Subaccount, order_id: int) -> None:
-    for order in Order.objects.filter(subaccount=subaccount, broker_order_id=order_id):
-        if Order.State.CANCELLED in Order.TRANSITIONS[order.state]:
-            order.transition(Order.State.CANCELLED)
-            order.save(update_fields=["state", "updated_at"])
-
-
 def positions_close_all(
     *, subaccounts: Sequence[Subaccount], lock_timeout: float = 30.0
 ) -> list[AccountCloseResult]:
@@ -358,7 +354,7 @@ def positions_close_all(
 
 
 def _read_locked(
-    broker: TradovateBroker, sub: Subaccount, locks: contextlib.ExitStack, timeout: float
+    broker: Broker, sub: Subaccount, locks: contextlib.ExitStack, timeout: float
 ) -> tuple[list[WorkingOrder], list[BrokerPosition]]:
     """Read the account, take the position lock of every symbol it has something open on (one
     writer per position: a signal executing on that symbol finishes first), then read again, so
@@ -375,7 +371,7 @@ def _read_locked(
 
 
 def _close_account(
-    broker: TradovateBroker,
+    broker: Broker,
     sub: Subaccount,
     orders: list[WorkingOrder],
     positions: list[BrokerPosition],
@@ -385,19 +381,28 @@ def _close_account(
 ) -> None:
     for order in orders:
         try:
-            broker.cancel_order(order_id=order.order_id)
+            order_cancel(broker, subaccount=sub, order_id=order.order_id)
         except BrokerError as exc:
             errors.append(
                 f"Cancelling order {order.order_id} ({order.symbol}): {_broker_words(exc)}"
             )
         else:
             cancelled.append(order)
-            _record_cancelled(sub, order.order_id)
+    try:  # our rows of what was cancelled say what the broker says now, not "cancel sent"
+        orders_settle(broker, subaccount=sub, order_ids=[o.order_id for o in cancelled])
+    except BrokerError as exc:  # the stream settles them later; the close goes on
+        logger.warning("close all: order states of %s not read: %s", sub.name, exc)
     for position in positions:
         if position.net_pos == 0:
             continue
         try:
-            broker.flatten(account_id=sub.broker_account_id, contract_id=position.contract_id)
+            position_flatten(
+                broker,
+                subaccount=sub,
+                contract_id=position.contract_id,
+                symbol=position.symbol,
+                net_pos=position.net_pos,
+            )
         except BrokerError as exc:
             errors.append(f"Flattening {position.symbol}: {_broker_words(exc)}")
         else:

@@ -70,9 +70,11 @@ from trading.in_doubt import (
     signal_lease,
 )
 from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
+from trading.order_states import Source, order_observe
 from trading.orders import (
     cl_ord_id_for,
     exits_place,
+    order_cancel,
     order_place_once,
     orphans_cancel,
     position_close_once,
@@ -464,7 +466,7 @@ def _carry_out(
     if not entry_sent:
         for order_id in plan.cancel_order_ids:  # D29: cancel before place
             try:
-                broker.cancel_order(order_id=order_id)
+                order_cancel(broker, subaccount=subaccount, order_id=order_id)
             except BrokerRejected:
                 pass  # TooLate: it already filled or was cancelled; the position read tells
     view: BrokerView | None = None
@@ -500,9 +502,7 @@ def _carry_out(
                 until=lambda pos: pos == plan.target_position,
             )
             if view.net_pos == plan.target_position:  # the broker's position says it filled
-                if Order.State.FILLED in Order.TRANSITIONS[entry.state]:
-                    entry.transition(Order.State.FILLED)
-                    entry.save(update_fields=["state", "updated_at"])
+                order_observe(entry, state=Order.State.FILLED, source=Source.READ)
     if view is None:  # nothing changed the position: read it once
         view = symbol_read(broker, account_id=account_id, symbol=symbol)
     if plan.exits is not None and view.net_pos != 0 and view.net_price is not None:

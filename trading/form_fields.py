@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from trading.contracts import CONTRACT_SPECS, parse_symbol
-from trading.models import DistanceUnit, Strategy
-from trading.settings_resolution import MAX_TAKE_PROFIT_LEVELS, MAX_TIME_WINDOWS
+from trading.models import Strategy
+from trading.settings_resolution import MAX_TAKE_PROFIT_LEVELS, MAX_TIME_WINDOWS, DistanceUnit
 
 QTY_UNITS = (("contracts", "contracts"), ("percent", "% of position"))
 
@@ -184,7 +184,7 @@ class TakeProfitsField(RowsField):
     def clean_row(self, number: int, row: dict[str, str]) -> dict[str, str]:
         what = f"Take-profit {number}"
         unit, qty_unit = row["unit"] or "ticks", row["qty_unit"] or "contracts"
-        if unit not in DistanceUnit.values:
+        if unit not in {u.value for u in DistanceUnit}:
             raise ValidationError(f"{what}: unknown unit {unit!r}.")
         if qty_unit not in dict(QTY_UNITS):
             raise ValidationError(f"{what}: unknown quantity unit {qty_unit!r}.")

@@ -31,8 +31,8 @@ from trading.form_fields import (
     symbol_root,
 )
 from trading.models import (
+    DISTANCE_UNIT_CHOICES,
     SWITCHABLE_OFF,
-    DistanceUnit,
     Signal,
     Strategy,
     Trader,
@@ -126,7 +126,7 @@ class _SettingsForm(forms.Form):
     """Base: adds the settings fields; ``initial`` from a model instance round-trips."""
 
     head_fields: tuple[str, ...] = ()
-    distance_units = DistanceUnit.choices
+    distance_units = DISTANCE_UNIT_CHOICES
     qty_units = QTY_UNITS
 
     def __init__(
@@ -375,11 +375,19 @@ class StrategyForm(_SettingsForm):
 
 
 class TraderForm(_SettingsForm):
-    head_fields = ("name", "enabled", "switched_off")
+    head_fields = ("name", "enabled", "switched_off", "restore_missing_exits")
 
     name = forms.CharField(max_length=100)
     strategy = StrategyChoiceField(queryset=Strategy.objects.none(), empty_label=None)
     enabled = forms.BooleanField(required=False, initial=True, label="Trader on")
+    restore_missing_exits = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Restore a stop cancelled at the broker",
+        help_text="When a stop we placed is cancelled at the broker (by hand) while its position "
+        "is open, place it again at the same price. Off: the position is flagged on the "
+        "dashboard and in the signal log, and nothing is placed.",
+    )
     switched_off = forms.MultipleChoiceField(
         choices=[(name, label) for name, (label, _) in SWITCHABLE_OFF.items()],
         widget=forms.CheckboxSelectMultiple,

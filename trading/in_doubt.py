@@ -27,22 +27,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from trading.brokers.base import FILLED_STATUSES, WORKING_STATUSES, Broker, BrokerError, KnownOrder
+from trading.brokers.base import Broker, BrokerError, KnownOrder
 from trading.models import Order, Signal, SignalOutcome
+from trading.order_states import Source, order_move, order_observe, state_for_status
 
 logger = logging.getLogger(__name__)
 
+
 # The broker's ordStatus -> our Order state.
-_STATES = {
-    **dict.fromkeys(WORKING_STATUSES, Order.State.WORKING),
-    **dict.fromkeys(FILLED_STATUSES, Order.State.FILLED),
-    "Canceled": Order.State.CANCELLED,
-    "Cancelled": Order.State.CANCELLED,
-    "Expired": Order.State.CANCELLED,
-    "Rejected": Order.State.REJECTED,
-}
-
-
 class InDoubt(Exception):
     """What was sent for this outcome is not known yet: look it up later, send nothing twice."""
 
@@ -76,31 +68,34 @@ def order_settle_by_lookup(
 
 
 def order_settle(row: Order, *, order_id: int, status: str) -> None:
-    """Record what the broker says of ``row``: its id and its state (the broker's own status
-    kept in the row's error text when it is one we do not map)."""
-    row.broker_order_id = order_id
-    state = _STATES.get(status, Order.State.WORKING)
-    if state != row.state and state in Order.TRANSITIONS[row.state]:
-        row.transition(state, error="" if status in _STATES else f"broker status {status}")
-    row.save()
+    """Record what the broker says of ``row``: its id and its state (a status we do not map
+    counts as working; the broker's own word is kept on the row)."""
+    state = state_for_status(status, qty=row.qty, filled_qty=row.filled_qty)
+    order_observe(
+        row,
+        status=status,
+        state=state or Order.State.WORKING,
+        source=Source.LOOKUP,
+        broker_order_id=order_id,
+    )
 
 
 def order_mark_in_doubt(*rows: Order, error: BaseException) -> None:
     for row in rows:
         if row.state in (Order.State.SUBMITTED, Order.State.CREATED):
             if row.state == Order.State.CREATED:
-                row.transition(Order.State.SUBMITTED)
-            row.transition(Order.State.IN_DOUBT, error=str(error))
-            row.save()
+                order_move(row, Order.State.SUBMITTED)
+            order_move(row, Order.State.IN_DOUBT, error=str(error))
 
 
 def order_mark_never_placed(row: Order, *, lookups: int) -> None:
-    row.transition(
+    order_move(
+        row,
         Order.State.NEVER_PLACED,
+        source=Source.LOOKUP,
         error=f"the broker has no order {row.cl_ord_id} after {lookups} look-ups over "
         f"{sum(lookup_delays()):.0f} s",
     )
-    row.save()
 
 
 def outcome_mark_in_doubt(outcome: SignalOutcome, *, error: BaseException) -> None:

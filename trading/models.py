@@ -18,35 +18,41 @@ from django.utils import timezone
 
 from accounts.models import Subaccount, User
 from accounts.tenancy import TenantQuerySet
+from trading.settings_resolution import (
+    DirectionFilter,
+    DistanceUnit,
+    OppositeDirection,
+    SameDirection,
+)
 
 
 def new_webhook_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class SameDirection(models.TextChoices):
-    ADD = "add", "Add to the position (DCA)"
-    IGNORE = "ignore", "Ignore it"
-    REENTER = "reenter", "Close and re-enter"
-
-
-class OppositeDirection(models.TextChoices):
-    REVERSE = "reverse", "Reverse the position"
-    CLOSE = "close", "Close the position only"
-    IGNORE = "ignore", "Ignore it"
-
-
-class DirectionFilter(models.TextChoices):
-    BOTH = "both", "Long and short"
-    LONG_ONLY = "long_only", "Long only"
-    SHORT_ONLY = "short_only", "Short only"
-
-
-class DistanceUnit(models.TextChoices):
-    TICKS = "ticks", "ticks"
-    POINTS = "points", "points"
-    PERCENT = "percent", "percent"
-    PRICE = "price", "the alert's price"
+# The four setting enums are the engine's (trading/settings_resolution.py, one set); the
+# database stores their values and the forms show these words.
+SAME_DIRECTION_CHOICES = [
+    (SameDirection.ADD.value, "Add to the position (DCA)"),
+    (SameDirection.IGNORE.value, "Ignore it"),
+    (SameDirection.REENTER.value, "Close and re-enter"),
+]
+OPPOSITE_DIRECTION_CHOICES = [
+    (OppositeDirection.REVERSE.value, "Reverse the position"),
+    (OppositeDirection.CLOSE.value, "Close the position only"),
+    (OppositeDirection.IGNORE.value, "Ignore it"),
+]
+DIRECTION_FILTER_CHOICES = [
+    (DirectionFilter.BOTH.value, "Long and short"),
+    (DirectionFilter.LONG_ONLY.value, "Long only"),
+    (DirectionFilter.SHORT_ONLY.value, "Short only"),
+]
+DISTANCE_UNIT_CHOICES = [
+    (DistanceUnit.TICKS.value, "ticks"),
+    (DistanceUnit.POINTS.value, "points"),
+    (DistanceUnit.PERCENT.value, "percent"),
+    (DistanceUnit.PRICE.value, "the alert's price"),
+]
 
 
 class SettingsFields(models.Model):
@@ -58,20 +64,20 @@ class SettingsFields(models.Model):
     # [{"distance": "8", "unit": "ticks", "qty": "50", "qty_unit": "percent"}, ...] (max 5)
     take_profits = models.JSONField(null=True, blank=True)
     stop_distance = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
-    stop_unit = models.CharField(max_length=8, choices=DistanceUnit.choices, null=True, blank=True)
+    stop_unit = models.CharField(max_length=8, choices=DISTANCE_UNIT_CHOICES, null=True, blank=True)
     break_even_trigger_ticks = models.PositiveIntegerField(null=True, blank=True)
     break_even_offset_ticks = models.IntegerField(null=True, blank=True)
     trailing_trigger_ticks = models.PositiveIntegerField(null=True, blank=True)
     trailing_step_ticks = models.PositiveIntegerField(null=True, blank=True)
     on_same_direction = models.CharField(
-        max_length=8, choices=SameDirection.choices, null=True, blank=True
+        max_length=8, choices=SAME_DIRECTION_CHOICES, null=True, blank=True
     )
     on_opposite_direction = models.CharField(
-        max_length=8, choices=OppositeDirection.choices, null=True, blank=True
+        max_length=8, choices=OPPOSITE_DIRECTION_CHOICES, null=True, blank=True
     )
     invert_signals = models.BooleanField(null=True, blank=True)
     direction_filter = models.CharField(
-        max_length=10, choices=DirectionFilter.choices, null=True, blank=True
+        max_length=10, choices=DIRECTION_FILTER_CHOICES, null=True, blank=True
     )
     # [["09:30", "11:30"], ["13:00", "15:45"]] in the owner's time zone; end < start crosses midnight
     time_windows = models.JSONField(null=True, blank=True)
@@ -188,6 +194,9 @@ class Trader(SettingsFields):
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
     # Names from SWITCHABLE_OFF this trader switches off, overriding the strategy's value.
     switched_off = models.JSONField(default=list, blank=True)
+    # Reconciliation re-places our stop when it is found cancelled at the broker on a position
+    # this trader opened (off: the position is only flagged).
+    restore_missing_exits = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Archived (switched off and out of every list), never deleted: its outcomes are history.
     archived_at = models.DateTimeField(null=True, blank=True)

@@ -66,6 +66,8 @@ class Position(models.Model):
     realized_pnl = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     trade_date = models.DateField(null=True, blank=True)
     broker_timestamp = models.DateTimeField(null=True, blank=True)
+    # What reconciliation found wrong with it, said to the trader (e.g. our stop is gone).
+    problem = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantQuerySet.as_manager()

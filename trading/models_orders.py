@@ -162,16 +162,6 @@ class Order(models.Model):
     def may_become(self, new_state: str) -> bool:
         return new_state == self.state or new_state in self.TRANSITIONS[self.state]
 
-    def transition(self, new_state: str, *, error: str = "") -> None:
-        """Move to ``new_state`` or raise ``ValueError`` if the machine does not allow it."""
-        if new_state == self.state:
-            return
-        if new_state not in self.TRANSITIONS[self.state]:
-            raise ValueError(f"order {self.cl_ord_id}: {self.state} -> {new_state} is not allowed")
-        self.state = new_state
-        if error != "":
-            self.error = error
-
 
 class OrderEvent(models.Model):
     """One move of an Order's state (or a correction of it): when, from what, to what, who

@@ -35,19 +35,16 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db.models import F, Value
-from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.crypto import decrypt_str
 from accounts.models import BrokerConnection, Subaccount
 from trading.brokers.base import (
-    FILLED_STATUSES,
     WORKING_STATUSES,
+    Broker,
     BrokerError,
     OrderType,
     WorkingOrder,
@@ -58,13 +55,15 @@ from trading.brokers.services import (
     connection_login_key,
     connection_record_error,
 )
-from trading.brokers.tradovate.broker import TradovateBroker
 from trading.brokers.tradovate.md import md_token_ensure, md_url
 from trading.brokers.tradovate.ws import SocketError
 from trading.contracts import ContractSpec, is_on_tick, parse_symbol, round_to_tick
 from trading.engine_stops import stop_adjustment
 from trading.execution import alert_from_signal
-from trading.models import Order, SignalOutcome
+from trading.models import Order
+from trading.order_states import Source, order_observe
+from trading.orders import stop_modify
+from trading.outcome_log import outcome_log_append
 from trading.position_lock import position_lock
 from trading.settings_mapping import effective_settings
 from trading.settings_resolution import BreakEven, Trailing
@@ -116,7 +115,7 @@ def monitor_targets() -> Targets:
     rows = (
         Order.objects.filter(
             role=Order.Role.STOP,
-            state=Order.State.WORKING,
+            state__in=(Order.State.WORKING, Order.State.PARTIALLY_FILLED),
             outcome__isnull=False,
             broker_order_id__isnull=False,
             subaccount__active=True,
@@ -188,15 +187,9 @@ class Evaluation:
     busy: bool = False  # the position's lock was held by someone else: nothing read
 
 
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%H:%M:%S UTC")
-
-
 def _record(*, outcome_pk: int, line: str) -> None:
-    """Append a line to the outcome's reason, atomically (never overwrites other writers)."""
-    SignalOutcome.objects.filter(pk=outcome_pk).update(
-        reason=Concat(F("reason"), Value(f"\n[{_now_text()}] {line}"))
-    )
+    """Append a line to the outcome's log (trading.outcome_log)."""
+    outcome_log_append(outcome_pk=outcome_pk, line=line)
 
 
 def _login_blocked(connection: BrokerConnection) -> str:
@@ -222,7 +215,7 @@ def _logged_in(connection: BrokerConnection, use: Callable[[BrokerConnection], T
         raise
 
 
-def _broker(connection: BrokerConnection) -> TradovateBroker:
+def _broker(connection: BrokerConnection) -> Broker:
     return _logged_in(connection, lambda c: broker_for(connection=c))
 
 
@@ -243,9 +236,10 @@ def position_evaluate(
     so, and record what happened. ``known_initial`` (order id -> first stop price) is a cache
     it fills. Raises nothing for a broker failure: the result says it."""
     rows = list(
-        Order.objects.filter(pk__in=target.order_pks, state=Order.State.WORKING).select_related(
-            "subaccount__connection"
-        )
+        Order.objects.filter(
+            pk__in=target.order_pks,
+            state__in=(Order.State.WORKING, Order.State.PARTIALLY_FILLED),
+        ).select_related("subaccount__connection")
     )
     if not rows:
         return Evaluation()
@@ -289,7 +283,7 @@ def _failed(*, target: Target, where: str, last_failure: str, text: str) -> Eval
 def _evaluate_locked(
     *,
     target: Target,
-    broker: TradovateBroker,
+    broker: Broker,
     subaccount: Subaccount,
     rows: list[Order],
     last_price: Decimal,
@@ -355,22 +349,17 @@ def _evaluate_locked(
         if (new <= order.stop_price) if side_long else (new >= order.stop_price):
             continue  # this leg is already there (or tighter): never loosened
         try:
-            broker.modify_order(
-                order_id=order.order_id,
-                qty=order.qty if order.qty is not None else row.qty,
-                order_type=OrderType.STOP,
+            stop_modify(
+                broker,
+                row=row,
+                order=order,
                 stop_price=new,
+                what=f"{rule}: moving the stop to {new}",
             )
         except BrokerError as exc:
-            words = exc.broker_text or str(exc)
             refused.append(f"{exc} (order {order.order_id})")
-            row.error = f"{rule}: moving the stop to {new} was refused: {words}"
-            row.save(update_fields=["error", "updated_at"])
             continue
         moved_any = True
-        row.stop_price = new
-        row.error = ""
-        row.save(update_fields=["stop_price", "error", "updated_at"])
     if moved_any:
         line = (
             f"{rule}: stop of {where} moved {_shown(current, target.spec)} -> {new} "
@@ -395,9 +384,9 @@ def _shown(price: Decimal, spec: ContractSpec) -> Decimal:
 
 
 def _settle_gone_rows(
-    broker: TradovateBroker, *, account_id: int, rows: list[Order], working: dict[int, Any]
+    broker: Broker, *, account_id: int, rows: list[Order], working: dict[int, Any]
 ) -> None:
-    """Rows the broker no longer has working become filled or cancelled, as it says."""
+    """Rows the broker no longer has working take the state it says (filled, cancelled...)."""
     gone = [row for row in rows if row.broker_order_id not in working]
     if not gone:
         return
@@ -406,8 +395,7 @@ def _settle_gone_rows(
         status = statuses.get(row.broker_order_id or 0)
         if status is None or status in WORKING_STATUSES:
             continue  # the broker does not say (yet): leave the row as it is
-        row.transition(Order.State.FILLED if status in FILLED_STATUSES else Order.State.CANCELLED)
-        row.save(update_fields=["state", "updated_at"])
+        order_observe(row, status=status, source=Source.READ)
 
 
 def contract_id_resolve(*, connection_pk: int, symbol: str) -> int:

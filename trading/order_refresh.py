@@ -17,15 +17,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import BrokerConnection, User
 from accounts.tenancy import tenant_queryset
-from trading.brokers.base import FILLED_STATUSES, WORKING_STATUSES, Broker, BrokerError
+from trading.brokers.base import WORKING_STATUSES, Broker, BrokerError
 from trading.brokers.services import broker_for
 from trading.models import Order, Signal
+from trading.order_states import Source, order_observe
 
 logger = logging.getLogger(__name__)
 
@@ -92,22 +92,16 @@ def _read_statuses(
 
 
 def _settle(rows: Iterable[Order], statuses: dict[int, dict[int, str]]) -> list[int]:
-    """Move each row the broker no longer has working to filled or cancelled, as it says.
-    A row someone else moved meanwhile is left as it now is (the row is re-read locked)."""
+    """Record what the broker says of each row it no longer has working (filled, cancelled,
+    ...). A row someone else moved meanwhile takes the report only if it still can."""
     changed = []
     for row in rows:
         account = statuses.get(row.subaccount.broker_account_id)
         status = None if account is None else account.get(row.broker_order_id or 0)
         if status is None or status in WORKING_STATUSES:
             continue  # not read, or the broker does not say: leave the row as it is
-        target = Order.State.FILLED if status in FILLED_STATUSES else Order.State.CANCELLED
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=row.pk)
-            if locked.state != Order.State.WORKING:
-                continue
-            locked.transition(target)
-            locked.save(update_fields=["state", "updated_at"])
-        changed.append(row.pk)
+        if order_observe(row, status=status, source=Source.READ):
+            changed.append(row.pk)
     return changed
 
 
@@ -141,7 +135,7 @@ def orders_refresh_for_connection(
 
 def _refresh(rows_of: QuerySet[Order], *, timeout: float) -> RefreshResult:
     rows = list(
-        rows_of.filter(state=Order.State.WORKING, broker_order_id__isnull=False)
+        rows_of.filter(state__in=Order.OPEN_STATES, broker_order_id__isnull=False)
         .select_related("subaccount__connection")
         .order_by("id")
     )

@@ -9,12 +9,15 @@ a new clOrdId). A close (liquidateposition) carries no clOrdId: it is settled by
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import secrets
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import Subaccount
 from trading.broker_view import position_read, position_wait
 from trading.brokers.base import (
     Broker,
@@ -23,6 +26,7 @@ from trading.brokers.base import (
     OrderRequest,
     OrderType,
     Side,
+    WorkingOrder,
 )
 from trading.contracts import ContractSymbol
 from trading.engine import BrokerView
@@ -34,6 +38,7 @@ from trading.in_doubt import (
     order_settle_by_lookup,
 )
 from trading.models import Order, SignalOutcome
+from trading.order_states import Source, order_accepted, order_move, order_observe
 
 
 def cl_ord_id_for(outcome: SignalOutcome, step: str) -> str:
@@ -115,8 +120,7 @@ def position_close_once(
         cl_ord_id = f"{last.cl_ord_id}r"
         if last.state in (Order.State.SUBMITTED, Order.State.IN_DOUBT, Order.State.WORKING):
             if view.net_pos == 0:
-                last.transition(Order.State.FILLED)
-                last.save()
+                order_observe(last, state=Order.State.FILLED, source=Source.READ)
                 return view
             if last.state == Order.State.WORKING:
                 return position_wait(
@@ -147,13 +151,10 @@ def position_close_once(
     except BrokerError as exc:
         refused_or_in_doubt(exc, row, what=f"closing the position of {view.net_pos}")
         raise
-    row.broker_order_id = order_id
-    row.transition(Order.State.WORKING)
-    row.save()
+    order_accepted(row, broker_order_id=order_id)
     view = position_wait(broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == 0)
     if view.net_pos == 0:
-        row.transition(Order.State.FILLED)
-        row.save()
+        order_observe(row, state=Order.State.FILLED, source=Source.READ)
     return view
 
 
@@ -164,8 +165,7 @@ def refused_or_in_doubt(exc: BrokerError, *rows: Order, what: str) -> None:
         order_mark_in_doubt(*rows, error=exc)
         raise InDoubt(f"no answer {what} ({exc})") from exc
     for row in rows:
-        row.transition(Order.State.REJECTED, error=str(exc))
-        row.save()
+        order_move(row, Order.State.REJECTED, words=exc.broker_text, error=str(exc))
 
 
 def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:
@@ -196,8 +196,7 @@ def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) ->
 def orders_submitted(*rows: Order) -> None:
     for row in rows:
         if row.state != Order.State.SUBMITTED:
-            row.transition(Order.State.SUBMITTED)
-            row.save()
+            order_move(row, Order.State.SUBMITTED)
 
 
 def sent_order_fate(broker: Broker, *, outcome: SignalOutcome, row: Order) -> str:
@@ -250,9 +249,7 @@ def order_place_once(
     except BrokerError as exc:
         refused_or_in_doubt(exc, row, what=f"placing the {row.get_role_display().lower()}")
         raise
-    row.broker_order_id = placed.order_id
-    row.transition(Order.State.WORKING)
-    row.save()
+    order_accepted(row, broker_order_id=placed.order_id)
     return row
 
 
@@ -288,14 +285,12 @@ def oco_place_once(
     except BrokerError as exc:
         refused_or_in_doubt(exc, tp_row, stop_row, what=f"placing take-profit {number} + stop")
         raise
-    tp_row.broker_order_id = placed.order_id
-    stop_row.broker_order_id = placed.other_order_id
-    for row in (tp_row, stop_row):
-        row.transition(Order.State.WORKING)
-        row.save()
+    order_accepted(tp_row, broker_order_id=placed.order_id)
+    order_accepted(stop_row, broker_order_id=placed.other_order_id)
 
 
 def orphans_cancel(broker: Broker, *, outcome: SignalOutcome, view: BrokerView) -> None:
+    """Cancel the working orders in ``view`` that are ours (exits left on a flat position)."""
     ours = set(
         Order.objects.filter(
             subaccount=outcome.subaccount,
@@ -304,7 +299,73 @@ def orphans_cancel(broker: Broker, *, outcome: SignalOutcome, view: BrokerView) 
     )
     for order in view.working_orders:
         if order.order_id in ours:
-            try:
-                broker.cancel_order(order_id=order.order_id)
-            except BrokerRejected:
-                pass
+            with contextlib.suppress(BrokerRejected):  # too late: it filled or went already
+                order_cancel(broker, subaccount=outcome.subaccount, order_id=order.order_id)
+
+
+def order_cancel(broker: Broker, *, subaccount: Subaccount, order_id: int) -> None:
+    """Ask the broker to cancel its order ``order_id``; our rows of it become "cancel sent"
+    (the stream or the next read says cancelled, or filled if the cancel came too late).
+    Raises the `BrokerError` (`BrokerRejected` when it had already filled or ended)."""
+    broker.cancel_order(order_id=order_id)
+    for row in Order.objects.filter(subaccount=subaccount, broker_order_id=order_id):
+        order_observe(row, state=Order.State.CANCEL_PENDING, source=Source.CALL)
+
+
+def orders_settle(broker: Broker, *, subaccount: Subaccount, order_ids: list[int]) -> None:
+    """Our rows of these broker orders take the state the broker reports now (one read): what
+    a cancel became, without waiting for the stream."""
+    if not order_ids:
+        return
+    statuses = broker.order_statuses(account_id=subaccount.broker_account_id)
+    for row in Order.objects.filter(subaccount=subaccount, broker_order_id__in=order_ids):
+        status = statuses.get(row.broker_order_id or 0)
+        if status:
+            order_observe(row, status=status, source=Source.READ)
+
+
+def position_flatten(
+    broker: Broker, *, subaccount: Subaccount, contract_id: int, symbol: str, net_pos: int
+) -> Order:
+    """Close ``net_pos`` of ``symbol`` at market (Tradovate's liquidateposition), recorded as an
+    Order row of role flatten written before the call. Raises the `BrokerError`; the row says
+    rejected, or in doubt when the call went unanswered (the position tells later)."""
+    row = Order.objects.create(
+        cl_ord_id=f"close-{subaccount.pk}-{contract_id}-{secrets.token_hex(4)}",
+        subaccount=subaccount,
+        contract_id=contract_id,
+        symbol=symbol,
+        side=(Side.SELL if net_pos > 0 else Side.BUY).value,
+        qty=abs(net_pos),
+        order_type=OrderType.MARKET.value,
+        role=Order.Role.FLATTEN,
+        state=Order.State.SUBMITTED,
+    )
+    try:
+        order_id = broker.flatten(account_id=subaccount.broker_account_id, contract_id=contract_id)
+    except BrokerError as exc:
+        state = Order.State.IN_DOUBT if exc.ambiguous else Order.State.REJECTED
+        order_move(row, state, words=exc.broker_text, error=str(exc))
+        raise
+    order_accepted(row, broker_order_id=order_id)
+    return row
+
+
+def stop_modify(
+    broker: Broker, *, row: Order, order: WorkingOrder, stop_price: Decimal, what: str
+) -> None:
+    """Move the working stop ``order`` (our ``row``) to ``stop_price``; the row takes the new
+    price. A refusal is kept on the row in the broker's words ("{what} was refused: ...") and
+    raised."""
+    try:
+        broker.modify_order(
+            order_id=order.order_id,
+            qty=order.qty if order.qty is not None else row.qty,
+            order_type=OrderType.STOP,
+            stop_price=stop_price,
+        )
+    except BrokerError as exc:
+        words = exc.broker_text or str(exc)
+        order_observe(row, source=Source.CALL, error=f"{what} was refused: {words}")
+        raise
+    order_observe(row, source=Source.CALL, error="", stop_price=stop_price)

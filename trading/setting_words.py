@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from trading.models import (
-    DirectionFilter,
-    DistanceUnit,
-    OppositeDirection,
-    SameDirection,
+    DIRECTION_FILTER_CHOICES,
+    DISTANCE_UNIT_CHOICES,
+    OPPOSITE_DIRECTION_CHOICES,
+    SAME_DIRECTION_CHOICES,
     SettingsFields,
 )
+from trading.settings_resolution import DirectionFilter, OppositeDirection, SameDirection
 
 SETTING_NAMES = SettingsFields.SETTING_NAMES
 
@@ -27,10 +28,10 @@ DEFAULT_WORDS: dict[str, str] = {
     "break_even_offset_ticks": "off",
     "trailing_trigger_ticks": "off",
     "trailing_step_ticks": "off",
-    "on_same_direction": SameDirection.IGNORE.label,
-    "on_opposite_direction": OppositeDirection.REVERSE.label,
+    "on_same_direction": dict(SAME_DIRECTION_CHOICES)[SameDirection.IGNORE],
+    "on_opposite_direction": dict(OPPOSITE_DIRECTION_CHOICES)[OppositeDirection.REVERSE],
     "invert_signals": "no",
-    "direction_filter": DirectionFilter.BOTH.label,
+    "direction_filter": dict(DIRECTION_FILTER_CHOICES)[DirectionFilter.BOTH],
     "time_windows": "any time",
     "flatten_after_cutoff": "no",
     "cooldown_seconds": "none",
@@ -77,10 +78,10 @@ HELP: dict[str, str] = {
 }
 
 CHOICES: dict[str, list[tuple[str, str]]] = {
-    "stop_unit": list(DistanceUnit.choices),
-    "on_same_direction": list(SameDirection.choices),
-    "on_opposite_direction": list(OppositeDirection.choices),
-    "direction_filter": list(DirectionFilter.choices),
+    "stop_unit": list(DISTANCE_UNIT_CHOICES),
+    "on_same_direction": list(SAME_DIRECTION_CHOICES),
+    "on_opposite_direction": list(OPPOSITE_DIRECTION_CHOICES),
+    "direction_filter": list(DIRECTION_FILTER_CHOICES),
 }
 BOOLEANS = ("use_alert_quantity", "invert_signals", "flatten_after_cutoff")
 

@@ -51,6 +51,8 @@ def test_every_broker_method_works_against_the_simulator(
     exercised.add("accounts")
     contract = broker.contract(name="MNQZ6")
     exercised.add("contract")
+    assert broker.contract_names(contract_ids={contract.id}) == {contract.id: "MNQZ6"}
+    exercised.add("contract_names")
     resting = broker.place_order(entry("d15-limit", OrderType.LIMIT, Decimal("17900.00")))
     exercised.add("place_order")
     broker.modify_order(

@@ -17,6 +17,7 @@ from tests.processes import run_python
 from trading.brokers.base import BrokerRateLimited
 from trading.brokers.cooldown import cooldown_get
 from trading.brokers.services import broker_for, connection_login_key
+from trading.brokers.tradovate.broker import TradovateBroker
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def test_a_429_in_another_process_stops_this_one(
     broker = broker_for(connection=sim_connection)
     # Long enough for the other process to start Django and ask (several seconds here).
     sim.control.faults(rate_limit_429_seconds=10)
+    assert isinstance(broker, TradovateBroker)  # the test reads the session it holds
     token = broker.rest.access_token
     assert token is not None
     other = run_python(

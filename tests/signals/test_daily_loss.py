@@ -31,7 +31,7 @@ def test_the_broker_reports_the_days_realized_loss(trader_account: TraderAccount
     try:
         pnl = broker.day_pnl(account_id=trader_account.subaccount.broker_account_id)
     finally:
-        broker.rest.close()
+        broker.close()
     assert pnl.realized == Decimal("-20")
     assert pnl.realized_loss == Decimal("20")
 

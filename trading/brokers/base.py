@@ -259,5 +259,9 @@ class Broker(Protocol):
 
     def contract(self, *, name: str) -> ContractInfo: ...
 
+    def contract_names(self, *, contract_ids: set[int]) -> dict[int, str]:
+        """Contract id -> its name (``MESZ6``); raises when the broker does not know one."""
+        ...
+
     def close(self) -> None:
         """Release this broker object's client; call once when done with it."""

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.crypto import decrypt_str, encrypt_str
 from accounts.models import BrokerConnection, Subaccount, User
 from billing.limits import broker_accounts_limit_check
-from trading.brokers.base import BrokerAuthError, BrokerError, TokenBundle
+from trading.brokers.base import Broker, BrokerAuthError, BrokerError, TokenBundle
 from trading.brokers.cooldown import login_key
 from trading.brokers.tradovate.broker import TradovateBroker
 from trading.brokers.tradovate.rest import Credentials, TradovateREST
@@ -218,7 +218,7 @@ def broker_token_renew(*, connection: BrokerConnection, force: bool = False) -> 
     return True
 
 
-def broker_for(*, connection: BrokerConnection) -> TradovateBroker:
+def broker_for(*, connection: BrokerConnection) -> Broker:
     """The broker object for trading code, with a valid session. Raises a BrokerError naming
     the connection when it cannot be used (D03)."""
     token = broker_token_ensure(connection=connection)

@@ -195,6 +195,9 @@ class TradovateBroker:
         self._contract_names[info.id] = info.name
         return info
 
+    def contract_names(self, *, contract_ids: set[int]) -> dict[int, str]:
+        return self._names(contract_ids)
+
     def _names(self, contract_ids: set[int]) -> dict[int, str]:
         missing = sorted(cid for cid in contract_ids if cid not in self._contract_names)
         if missing:
