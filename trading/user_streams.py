@@ -35,6 +35,7 @@ import contextlib
 import functools
 import logging
 import math
+import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,7 @@ from trading.brokers.tradovate.ws import ConnectGate, SocketError, StreamEvent, 
 from trading.mirror import mirror_apply
 from trading.stream_lease import (
     lease_holder_new,
+    lease_holders,
     leases_acquire,
     leases_release,
     leases_renew,
@@ -246,6 +248,9 @@ class UserStreams:
         )
         renewer = asyncio.create_task(self._keep_leases(stop))
         try:
+            # Processes started together (replicas) see each other's heartbeat before they
+            # take leases, so they share the logins instead of the first taking them all.
+            await _sleep_or_stop(stop, self.refresh_seconds)
             while not stop.is_set():
                 try:
                     await self.refresh()
@@ -291,13 +296,16 @@ class UserStreams:
                     self.streams.pop(login)
                     await self._close(running, drain=False)
                     await asyncio.to_thread(leases_release, logins=[login], holder=self.holder)
-        free = [login for login in wanted if login not in self.streams]
+        candidates = [login for login in wanted if login not in self.streams]
+        held_elsewhere = await asyncio.to_thread(lease_holders, logins=candidates)
+        free = [login for login in candidates if login not in held_elsewhere]
         if not free:
             self.free_before = set()
             return
+        processes = await asyncio.to_thread(heartbeat_instances, component="streams")
         taken = await asyncio.to_thread(
             leases_acquire,
-            logins=self._to_take(free, wanted=len(wanted)),
+            logins=self._to_take(free, wanted=len(wanted), processes=processes),
             holder=self.holder,
             seconds=self.lease_seconds,
         )
@@ -305,14 +313,13 @@ class UserStreams:
         for login in sorted(taken):
             self.streams[login] = self._open(wanted[login])
 
-    def _to_take(self, free: list[str], *, wanted: int) -> list[str]:
-        """Logins to try to lease now: up to this process's share (by the streams processes
-        alive), plus any already seen free at the last refresh (nobody took them: take them)."""
-        processes = max(1, heartbeat_instances(component="streams"))
-        share = math.ceil(wanted / processes)
-        room = max(0, share - len(self.streams))
+    def _to_take(self, free: list[str], *, wanted: int, processes: int) -> list[str]:
+        """Free logins to try to lease now: up to this process's share (by the streams
+        processes alive), plus any already free at the last refresh (nobody took them)."""
+        room = max(0, math.ceil(wanted / max(1, processes)) - len(self.streams))
         overdue = [x for x in free if x in self.free_before]
         fresh = [x for x in free if x not in self.free_before]
+        random.shuffle(fresh)  # peers starting together try different logins first
         return overdue + fresh[:room]
 
     # --- leases and state ------------------------------------------------------------------
