@@ -26,6 +26,19 @@ from trading.stream_selectors import stream_logins_wanted
 STATE_KEEP_SECONDS = 24 * 3600
 
 
+@dataclass
+class StreamProgress:
+    """What a login's stream has received and applied (kept by its holder, part of its state)."""
+
+    synced_at: float | None = None  # the last snapshot received (Unix seconds)
+    last_event_at: float | None = None  # the last props event received
+    events: int = 0
+    applied: int = 0
+    apply_failures: int = 0
+    last_apply_error: str = ""
+    queue_max: int = 0  # the most events that waited at once
+
+
 @dataclass(frozen=True)
 class StreamState:
     login: str
@@ -33,16 +46,10 @@ class StreamState:
     holder: str
     connected: bool
     updated_at: float  # Unix seconds
+    progress: StreamProgress
     down_since: float | None = None  # when it was last seen not connected (None: connected)
-    synced_at: float | None = None  # the last snapshot received
-    last_event_at: float | None = None  # the last props event received
     last_error: str = ""
-    events: int = 0
-    applied: int = 0
-    apply_failures: int = 0
-    last_apply_error: str = ""
     queue_depth: int = 0
-    queue_max: int = 0
 
 
 _FIELDS = set(StreamState.__dataclass_fields__)
@@ -74,6 +81,7 @@ def stream_states_read(*, logins: list[str]) -> dict[str, StreamState]:
     for login, raw in zip(logins, redis_client().mget([_key(x) for x in logins]), strict=True):
         if raw is not None:
             data = json.loads(raw)
+            data["progress"] = StreamProgress(**data.get("progress", {}))
             found[login] = StreamState(**{k: v for k, v in data.items() if k in _FIELDS})
     return found
 
@@ -108,11 +116,12 @@ def streams_health(*, now: float | None = None) -> dict[str, Any]:
             entry.update(
                 holder=state.holder,
                 connected=state.connected,
-                synced_at=_when(state.synced_at),
-                last_event_at=_when(state.last_event_at),
+                synced_at=_when(state.progress.synced_at),
+                last_event_at=_when(state.progress.last_event_at),
                 last_error=state.last_error,
-                last_apply_error=state.last_apply_error,
+                last_apply_error=state.progress.last_apply_error,
                 queue_depth=state.queue_depth,
+                queue_max=state.progress.queue_max,
                 state_age_seconds=round(age, 1),
             )
             if age > stale_after:

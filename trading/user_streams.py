@@ -39,7 +39,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from django.conf import settings
@@ -65,7 +65,12 @@ from trading.stream_lease import (
     leases_renew,
 )
 from trading.stream_selectors import StreamLogin, stream_logins_wanted
-from trading.stream_state import StreamState, stream_state_delete, stream_states_write
+from trading.stream_state import (
+    StreamProgress,
+    StreamState,
+    stream_state_delete,
+    stream_states_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,15 +136,9 @@ class _Stream:
     queue: asyncio.Queue[StreamEvent] = field(default_factory=asyncio.Queue)
     socket: TradovateSocket | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    progress: StreamProgress = field(default_factory=StreamProgress)
     down_since: float | None = field(default_factory=time.time)
-    synced_at: float | None = None
-    last_event_at: float | None = None
-    error: str = ""
-    events: int = 0
-    applied: int = 0
-    apply_failures: int = 0
-    last_apply_error: str = ""
-    queue_max: int = 0
+    error: str = ""  # why it cannot connect, when the socket does not say it (no token, ...)
 
     @property
     def connected(self) -> bool:
@@ -148,7 +147,8 @@ class _Stream:
     async def enqueue(self, event: StreamEvent) -> None:
         self.queue.put_nowait(event)
         depth = self.queue.qsize()
-        self.queue_max = max(self.queue_max, depth)
+        progress = self.progress
+        progress.queue_max = max(progress.queue_max, depth)
         if depth % QUEUE_WARN_DEPTH == 0:
             logger.warning(
                 "user stream of connection %s: %s events wait to be applied",
@@ -156,10 +156,10 @@ class _Stream:
                 depth,
             )
         if event.entity_type == "sync":
-            self.synced_at = time.time()
+            progress.synced_at = time.time()
         else:
-            self.events += 1
-            self.last_event_at = time.time()
+            progress.events += 1
+            progress.last_event_at = time.time()
 
     def state(self, *, holder: str) -> StreamState:
         now = time.time()
@@ -176,16 +176,10 @@ class _Stream:
             holder=holder,
             connected=self.connected,
             updated_at=now,
+            progress=replace(self.progress),
             down_since=self.down_since,
-            synced_at=self.synced_at,
-            last_event_at=self.last_event_at,
             last_error=error,
-            events=self.events,
-            applied=self.applied,
-            apply_failures=self.apply_failures,
-            last_apply_error=self.last_apply_error,
             queue_depth=self.queue.qsize(),
-            queue_max=self.queue_max,
         )
 
 
@@ -460,17 +454,17 @@ class UserStreams:
                             functools.partial(self.apply, connection_pk=pk, event=event)
                         )
                     except Exception as exc:  # logged and counted; the stream goes on
-                        stream.apply_failures += 1
-                        stream.last_apply_error = _words(exc)
+                        stream.progress.apply_failures += 1
+                        stream.progress.last_apply_error = _words(exc)
                         logger.error(
                             "user stream of connection %s: applying %s %s failed: %s",
                             pk,
                             event.entity_type,
                             event.event_type,
-                            stream.last_apply_error,
+                            stream.progress.last_apply_error,
                             exc_info=exc,
                         )
-                stream.applied += 1
+                stream.progress.applied += 1
             finally:
                 stream.queue.task_done()
 

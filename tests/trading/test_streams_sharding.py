@@ -73,7 +73,9 @@ def test_two_processes_stream_each_login_once_and_a_killed_ones_logins_are_taken
         assert len(holders) == LOGINS
         pids = [_pid(h) for h in holders.values()]
         assert set(pids) <= {first.pid, second.pid}
-        print(f"\nleases: {pids.count(first.pid)} in one process, {pids.count(second.pid)} in the other")
+        print(
+            f"\nleases: {pids.count(first.pid)} in one process, {pids.count(second.pid)} in the other"
+        )
 
         victim, survivor = (
             (first, second) if pids.count(first.pid) >= pids.count(second.pid) else (second, first)

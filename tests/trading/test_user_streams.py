@@ -104,10 +104,10 @@ def test_events_reach_the_mirror_in_order_one_at_a_time_and_a_failure_does_not_s
 
     async def measure() -> None:
         stream = next(iter(manager.streams.values()))
-        depth.append(stream.queue_max)
+        depth.append(stream.progress.queue_max)
         assert stream.connected
-        assert stream.apply_failures == 1
-        assert stream.last_apply_error == "ValueError: mirror broke on call 2"
+        assert stream.progress.apply_failures == 1
+        assert stream.progress.last_apply_error == "ValueError: mirror broke on call 2"
 
     run_until([manager], until=orders_filled, timeout=30, then=measure)
     assert recorder.kinds()[0] == "sync"
