@@ -14,7 +14,11 @@ guarantees:
   at once, and events still queued are dropped: the new holder's snapshot covers them. A
   login no longer wanted is closed after its queued events are applied, and its lease freed;
   so are all on a clean stop (SIGTERM). A killed process's logins are taken over by another
-  process once its leases run out.
+  process once its leases run out. A process that froze past its lease applies nothing until
+  a renewal confirms the lease is still its own.
+- A process leases free logins up to its share (logins / live streams processes, by their
+  heartbeats), and any login still free at its next refresh: replicas started together split
+  the logins; nothing stays unstreamed for want of a share.
 - Every event (each ``props``, and each "sync" snapshot: on every connect and every
   ``STREAM_RESYNC_SECONDS``) goes into the login's queue in arrival order; one consumer per
   login hands them one at a time to ``trading.mirror.mirror_apply`` in a thread: in order,
@@ -208,7 +212,7 @@ class UserStreams:
         resync_seconds: float | None = None,
         apply: Apply = mirror_apply,
         holder: str | None = None,
-        threads: int = 8,
+        threads: int = 4,
     ) -> None:
         self.gate = gate
         self.refresh_seconds = refresh_seconds
@@ -240,6 +244,7 @@ class UserStreams:
             self.lease_seconds,
             self.resync_seconds,
         )
+        self._renewed_at = time.monotonic()
         renewer = asyncio.create_task(self._keep_leases(stop))
         try:
             # Processes started together (replicas) see each other's heartbeat before they
@@ -330,11 +335,12 @@ class UserStreams:
         """Renew every held lease; a stream whose lease is lost is closed at once. Then write
         the state of every stream still held."""
         logins = list(self.streams)
+        started = time.monotonic()
         try:
             held = await asyncio.to_thread(
                 leases_renew, logins=logins, holder=self.holder, seconds=self.lease_seconds
             )
-            self._renewed_at = time.monotonic()
+            self._renewed_at = started  # each lease held now runs at least until started + ttl
         except Exception as exc:
             if time.monotonic() - self._renewed_at < self.lease_seconds * 0.9:
                 logger.warning("user streams: leases not renewed (%s: %s)", type(exc).__name__, exc)
@@ -447,6 +453,11 @@ class UserStreams:
     async def _consume(self, stream: _Stream) -> None:
         while True:
             event = await stream.queue.get()
+            # A process that froze past its lease may be streaming a login another process
+            # took meanwhile: nothing is applied until a renewal says the lease is still ours
+            # (a lost lease cancels this task).
+            while time.monotonic() - self._renewed_at > self.lease_seconds * 0.9:
+                await asyncio.sleep(0.1)
             try:
                 for pk in stream.login.connection_pks:
                     try:
