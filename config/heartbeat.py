@@ -66,6 +66,15 @@ def heartbeat_get(*, component: str) -> Heartbeat | None:
     return freshest
 
 
+def heartbeat_instances(*, component: str) -> int:
+    """How many processes of ``component`` have beaten within ``HEARTBEAT_MAX_AGE_SECONDS``."""
+    count = 0
+    for raw in redis_client().hvals(redis_key("heartbeat", component)):
+        if time.time() - float(json.loads(raw)["ts"]) <= settings.HEARTBEAT_MAX_AGE_SECONDS:
+            count += 1
+    return count
+
+
 def heartbeat_clear(*, component: str) -> None:
     """Remove this process's heartbeat (on clean shutdown)."""
     redis_client().hdel(redis_key("heartbeat", component), _instance())

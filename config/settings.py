@@ -235,6 +235,15 @@ TRADOVATE_RENEW_BEFORE_SECONDS = env.int("TRADOVATE_RENEW_BEFORE_SECONDS", defau
 # The paper broker: where `manage.py run_simulator` listens.
 SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8100").rstrip("/")
 
+# --- streams (manage.py run_streams) --------------------------------------------------------
+# Each broker login's user stream is held by one streams process through a Redis lease of this
+# many seconds, renewed every third of it; a dead holder's logins are taken over after it.
+STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=10.0)
+# Every this many seconds an open user stream asks for a full snapshot again (reconciliation).
+STREAM_RESYNC_SECONDS = env.float("STREAM_RESYNC_SECONDS", default=180.0)
+# A login whose user stream has been down this many seconds is reported by /healthz.
+STREAM_DOWN_REPORT_SECONDS = env.float("STREAM_DOWN_REPORT_SECONDS", default=60.0)
+
 # --- signals ----------------------------------------------------------------------------------
 # The same alert body again within this many seconds is a duplicate delivery (no alert id).
 SIGNAL_DEDUP_WINDOW_SECONDS = env.int("SIGNAL_DEDUP_WINDOW_SECONDS", default=10)

@@ -690,6 +690,17 @@ class Simulator:
             return ex.state()
         if action == "counters":
             return ex.counters.as_json()
+        if action == "sockets":  # the open sockets, each with its user once authorized
+            now = time.monotonic()
+            return [
+                {
+                    "userId": conn.user_id,
+                    "marketData": conn.market_data,
+                    "openSeconds": round(now - conn.opened_at, 3),
+                }
+                for conn in self.connections
+                if not conn.closing
+            ]
         if action == "faults":
             return ex.merge_faults(body if method == "POST" else {})
         if action == "drop":

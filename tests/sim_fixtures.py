@@ -63,6 +63,12 @@ class SimControl:
         response.raise_for_status()
         return response.json()
 
+    def sockets(self) -> Any:
+        """The open sockets: ``[{"userId": id or None, "marketData": bool, "openSeconds"}]``."""
+        response = self.client.get("/_sim/sockets")
+        response.raise_for_status()
+        return response.json()
+
     def drop(self, user_id: int | None = None) -> Any:
         return self._post("drop", {} if user_id is None else {"userId": user_id})
 

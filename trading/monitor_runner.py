@@ -1,7 +1,10 @@
-"""The streams process's loop: market-data sockets per login, quotes -> `position_evaluate`.
+"""The streams process's position monitor: market-data sockets per login, quotes ->
+`position_evaluate`.
 
-``manage.py run_streams`` runs one `PositionMonitor` (one asyncio loop); what it guarantees is
-described in `trading.monitor`, which holds the per-position evaluation it runs in threads.
+``manage.py run_streams`` runs one `PositionMonitor` on its asyncio loop, beside the user
+streams (`trading.user_streams.UserStreams`, which share its connect gate); what the monitor
+guarantees is described in `trading.monitor`, which holds the per-position evaluation it runs
+in threads. The monitor also writes the process's ``streams`` heartbeat.
 """
 
 from __future__ import annotations

@@ -137,6 +137,8 @@ class FramedSocket:
         self.ready = asyncio.Event()  # set once `_on_open` has finished, cleared on disconnect
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        # request id -> called with the answer by the reader, before any later frame is read
+        self._deliver: dict[int, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     # --- what a subclass adds ----------------------------------------------------------------
 
@@ -252,6 +254,9 @@ class FramedSocket:
             return
         if "i" in message and message["i"] in self._pending:
             future = self._pending.pop(message["i"])
+            deliver = self._deliver.pop(message["i"], None)
+            if deliver is not None and not future.done() and message.get("s") == 200:
+                await deliver(message)  # in frame order: before any event read after it
             if not future.done():
                 future.set_result(message)
             return
@@ -271,13 +276,23 @@ class FramedSocket:
         body: Any,
         raw: bool = False,
         timeout: float,
+        deliver: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> dict[str, Any]:
+        """Send a request and wait for its answer. ``deliver`` (optional) is awaited with a
+        200 answer by the reader itself, so it sees the answer in stream order: events that
+        arrive after the answer reach `_on_event` only once ``deliver`` has returned."""
         request_id = 0 if endpoint == "authorize" else next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        if deliver is not None:
+            self._deliver[request_id] = deliver
         payload = body if raw else json.dumps(body)
-        await websocket.send(f"{endpoint}\n{request_id}\n\n{payload}")
-        answer = await asyncio.wait_for(future, timeout)
+        try:
+            await websocket.send(f"{endpoint}\n{request_id}\n\n{payload}")
+            answer = await asyncio.wait_for(future, timeout)
+        finally:
+            self._pending.pop(request_id, None)
+            self._deliver.pop(request_id, None)
         status = answer.get("s")
         if status == 429:
             await asyncio.to_thread(
@@ -310,10 +325,14 @@ class FramedSocket:
                 future.set_exception(SocketError("the connection closed before the answer"))
                 future.exception()  # mark retrieved
         self._pending.clear()
+        self._deliver.clear()
 
 
 class TradovateSocket(FramedSocket):
-    """One login's user stream: synced from a full snapshot on every connect, then props."""
+    """One login's user stream: synced from a full snapshot on every connect, then props.
+
+    Every event, the snapshots included, reaches ``on_event`` in the order the server sent it:
+    a snapshot is handed over by the reader as its answer arrives, before any later props."""
 
     def __init__(
         self,
@@ -326,19 +345,40 @@ class TradovateSocket(FramedSocket):
         self.user_id = user_id
         self.on_event = on_event
         self.name = f"user stream {user_id}"
+        self._websocket: ClientConnection | None = None
 
     @property
     def synced(self) -> asyncio.Event:
         return self.ready
 
     async def _on_open(self, websocket: ClientConnection) -> list[asyncio.Task[None]]:
-        snapshot = await self._request(
-            websocket, "user/syncrequest", body={"users": [self.user_id]}, timeout=60
+        self._websocket = websocket
+        await self._sync(websocket)
+        return []
+
+    async def resync(self) -> None:
+        """Ask for a full snapshot again on the open socket (periodic reconciliation); it
+        reaches ``on_event`` as a "sync" event, in stream order. Raises `SocketError` when the
+        socket is not open and synced, or the request fails (the session goes on: a dead
+        connection is the watchdog's to detect)."""
+        websocket = self._websocket
+        if websocket is None or not self.ready.is_set():
+            raise SocketError(f"{self.name}: not connected, no snapshot requested")
+        await self._sync(websocket)
+
+    async def _sync(self, websocket: ClientConnection) -> None:
+        await self._request(
+            websocket,
+            "user/syncrequest",
+            body={"users": [self.user_id]},
+            timeout=60,
+            deliver=self._deliver_snapshot,
         )
         self.stats.syncs += 1
+
+    async def _deliver_snapshot(self, answer: dict[str, Any]) -> None:
         if self.on_event is not None:
-            await self.on_event(StreamEvent("sync", "Snapshot", snapshot.get("d")))
-        return []
+            await self.on_event(StreamEvent("sync", "Snapshot", answer.get("d")))
 
     async def _on_event(self, event: str, data: Any) -> None:
         if event == "props" and isinstance(data, dict):
