@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -135,3 +136,38 @@ def run_cmd(
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def web_running(*, log_name: str = "web") -> Iterator[tuple[str, Path]]:
+    """A real uvicorn serving ``config.asgi`` (HTTP and the browser's WebSockets) on a free
+    port, as the Procfile's web process does. Yields its base URL and its log file."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log_path = Path("/tmp") / f"bracketeer-test-{log_name}-{uuid.uuid4().hex[:8]}.log"
+    cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for(up, timeout=60, what="uvicorn to answer")
+            yield base, log_path
+        finally:
+            stop(proc)
