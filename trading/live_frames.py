@@ -111,6 +111,10 @@ def position_frame(position: Position, *, last_price: Decimal | None = None) -> 
     }
 
 
+def _signal_url(signal_id: int | None) -> str | None:
+    return None if signal_id is None else reverse("trading:signal_detail", args=[signal_id])
+
+
 def order_frame(order: Order) -> Frame:
     is_open = order.state in Order.OPEN_STATES
     return {
@@ -133,6 +137,7 @@ def order_frame(order: Order) -> Frame:
         "avg_fill_price": _text(order.avg_fill_price),
         "avg_fill_price_text": at_tick(order.avg_fill_price, order.symbol),
         "signal_id": order.signal_id,
+        "signal_url": _signal_url(order.signal_id),
         "outcome_id": order.outcome_id,
         "external": order.external,
         "open": is_open,

@@ -174,6 +174,7 @@ def test_order_frame_names_role_state_fill_and_signal(user: User) -> None:
         "avg_fill_price": "20989.75",
         "avg_fill_price_text": "20989.75",
         "signal_id": outcome.signal_id,
+        "signal_url": f"/trading/signals/{outcome.signal_id}/",
         "outcome_id": outcome.pk,
         "external": False,
         "open": True,
