@@ -123,10 +123,25 @@ CACHES = {
     }
 }
 
+# The channel layer waits for a socket's next message with a blocking BZPOPMIN of 5 s
+# (channels_redis' RedisChannelLayer.brpop_timeout) and redis-py 8 gives every read a default
+# socket_timeout of 5 s: a quiet wait's empty answer arrived just after the read deadline, the
+# read raised TimeoutError and took the browser's socket with it (closed 1006 every ~5 s). A
+# read must be allowed to outlast the blocking wait; 15 s still notices a dead Redis.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 15
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:channels"},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                    "socket_connect_timeout": 2,
+                }
+            ],
+            "prefix": f"{REDIS_KEY_PREFIX}:channels",
+        },
     }
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,9 +40,17 @@ def celery_bin() -> str:
     return str(Path(sys.executable).parent / "celery")
 
 
+def log_path_for(log_name: str) -> Path:
+    return Path("/tmp") / f"bracketeer-test-{log_name}-{uuid.uuid4().hex[:8]}.log"
+
+
 @contextmanager
-def running(cmd: list[str], *, log_name: str) -> Iterator[subprocess.Popen[bytes]]:
-    log_path = Path("/tmp") / f"bracketeer-test-{log_name}-{uuid.uuid4().hex[:8]}.log"
+def running(
+    cmd: list[str], *, log_name: str, log_path: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` running in its own session, its output in ``log_path`` (a new /tmp file named
+    after ``log_name`` when not given); stopped (SIGTERM, then SIGKILL) on exit."""
+    log_path = log_path or log_path_for(log_name)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             cmd,
@@ -135,3 +144,27 @@ def run_cmd(
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def web_running(*, log_name: str = "web") -> Iterator[tuple[str, Path]]:
+    """A real uvicorn serving ``config.asgi`` (HTTP and the browser's WebSockets) on a free
+    port, as the Procfile's web process does. Yields its base URL and its log file."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log_path = log_path_for(log_name)
+    cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    with running(cmd, log_name=log_name, log_path=log_path):
+        wait_for(up, timeout=60, what="uvicorn to answer")
+        yield base, log_path

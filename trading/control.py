@@ -7,6 +7,8 @@ added to a trader) the function checks it belongs to the same user and raises ot
 The control centre (Z7: "flatten" is a product feature, never a one-off script) reads what is
 open at the broker, shows it, and closes exactly that on confirmation: cancel the account's
 working orders, then flatten every open position, each broker error kept in the broker's words.
+Given a contract, the same flow closes one position: that contract's working orders (its stop
+and take-profits), then that position.
 """
 
 from __future__ import annotations
@@ -266,10 +268,17 @@ def _broker_words(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def exposure_read(*, subaccounts: Sequence[Subaccount]) -> list[AccountExposure]:
+def _in_contract(items: Iterable[Any], contract_id: int | None) -> list[Any]:
+    """``items`` (positions or working orders) of ``contract_id``; all of them for None."""
+    return [i for i in items if contract_id is None or i.contract_id == contract_id]
+
+
+def exposure_read(
+    *, subaccounts: Sequence[Subaccount], contract_id: int | None = None
+) -> list[AccountExposure]:
     """Read every account's open positions (net position not 0) and working orders from the
-    broker now. An account that cannot be read carries the broker's error instead; nothing is
-    raised and nothing is changed."""
+    broker now, only those of ``contract_id`` when given. An account that cannot be read
+    carries the broker's error instead; nothing is raised and nothing is changed."""
     result: dict[int, AccountExposure] = {}
     for connection, subs in _by_connection(subaccounts):
         try:
@@ -281,8 +290,12 @@ def exposure_read(*, subaccounts: Sequence[Subaccount]) -> list[AccountExposure]
         try:
             for sub in subs:
                 try:
-                    positions = broker.positions(account_id=sub.broker_account_id)
-                    orders = broker.working_orders(account_id=sub.broker_account_id)
+                    positions = _in_contract(
+                        broker.positions(account_id=sub.broker_account_id), contract_id
+                    )
+                    orders = _in_contract(
+                        broker.working_orders(account_id=sub.broker_account_id), contract_id
+                    )
                 except BrokerError as exc:
                     result[sub.pk] = AccountExposure(subaccount=sub, error=_broker_words(exc))
                     continue
@@ -310,10 +323,14 @@ def exposure_fingerprint(*, exposures: Sequence[AccountExposure]) -> str:
 
 
 def positions_close_all(
-    *, subaccounts: Sequence[Subaccount], lock_timeout: float = 30.0
+    *,
+    subaccounts: Sequence[Subaccount],
+    lock_timeout: float = 30.0,
+    contract_id: int | None = None,
 ) -> list[AccountCloseResult]:
     """Close everything on each account: cancel every working order, then flatten every open
-    position, as read from the broker at this moment.
+    position, as read from the broker at this moment. Given ``contract_id``, only that
+    contract's working orders and position (one position closed; the rest untouched).
 
     One account's failure never stops another (D04); each broker error is kept in the broker's
     words. Our own order records of cancelled orders are marked cancelled. Returns what was
@@ -336,7 +353,9 @@ def positions_close_all(
                 errors: list[str] = []
                 try:
                     with contextlib.ExitStack() as locks:
-                        orders, positions = _read_locked(broker, sub, locks, lock_timeout)
+                        orders, positions = _read_locked(
+                            broker, sub, locks, lock_timeout, contract_id
+                        )
                         _close_account(broker, sub, orders, positions, cancelled, flattened, errors)
                 except BrokerError as exc:
                     errors.append(f"Reading the account: {_broker_words(exc)}")
@@ -354,19 +373,28 @@ def positions_close_all(
 
 
 def _read_locked(
-    broker: Broker, sub: Subaccount, locks: contextlib.ExitStack, timeout: float
+    broker: Broker,
+    sub: Subaccount,
+    locks: contextlib.ExitStack,
+    timeout: float,
+    contract_id: int | None,
 ) -> tuple[list[WorkingOrder], list[BrokerPosition]]:
     """Read the account, take the position lock of every symbol it has something open on (one
     writer per position: a signal executing on that symbol finishes first), then read again, so
     what is closed is what is there once nobody else is writing."""
-    orders = broker.working_orders(account_id=sub.broker_account_id)
-    positions = broker.positions(account_id=sub.broker_account_id)
+
+    def read() -> tuple[list[WorkingOrder], list[BrokerPosition]]:
+        return (
+            _in_contract(broker.working_orders(account_id=sub.broker_account_id), contract_id),
+            _in_contract(broker.positions(account_id=sub.broker_account_id), contract_id),
+        )
+
+    orders, positions = read()
     symbols = sorted({o.symbol for o in orders} | {p.symbol for p in positions if p.net_pos != 0})
     for symbol in symbols:
         locks.enter_context(position_lock(subaccount=sub, symbol=symbol, timeout=timeout))
     if symbols:
-        orders = broker.working_orders(account_id=sub.broker_account_id)
-        positions = broker.positions(account_id=sub.broker_account_id)
+        orders, positions = read()
     return orders, positions
 
 

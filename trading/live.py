@@ -7,7 +7,10 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from trading.consumers import user_group
+
+def user_group(user_id: int) -> str:
+    """The channel group of one user's open tabs (``trading.consumers.LiveConsumer``)."""
+    return f"user.{user_id}"
 
 
 def live_send(*, user_id: int, payload: dict[str, Any]) -> None:

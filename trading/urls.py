@@ -1,7 +1,7 @@
 from django.urls import path
 
 from trading import views_archive as a
-from trading import views_close_state as cs
+from trading import views_control as c
 from trading import views_signals as sig
 from trading import views_ui as v
 
@@ -28,10 +28,10 @@ urlpatterns = [
     path("signals/", sig.signal_list, name="signal_list"),
     path("signals/<int:pk>/", sig.signal_detail, name="signal_detail"),
     path("signals/<int:pk>/live/", sig.signal_live, name="signal_live"),
-    path("control/", v.control_centre, name="control"),
-    path("control/traders/<int:pk>/toggle/", v.trader_toggle, name="trader_toggle"),
-    path("control/traders/<int:pk>/close/", v.trader_close, name="trader_close"),
-    path("control/accounts/<int:pk>/close/", v.account_close, name="account_close"),
-    path("control/traders/<int:pk>/state/", cs.trader_close_state, name="trader_close_state"),
-    path("control/accounts/<int:pk>/state/", cs.account_close_state, name="account_close_state"),
+    path("control/", c.control_centre, name="control"),
+    path("control/traders/<int:pk>/toggle/", c.trader_toggle, name="trader_toggle"),
+    path("control/traders/<int:pk>/close/", c.trader_close, name="trader_close"),
+    path("control/accounts/<int:pk>/close/", c.account_close, name="account_close"),
+    path("control/traders/<int:pk>/state/", c.trader_close_state, name="trader_close_state"),
+    path("control/accounts/<int:pk>/state/", c.account_close_state, name="account_close_state"),
 ]

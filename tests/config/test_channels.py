@@ -11,7 +11,7 @@ from django.test import Client
 
 from config.asgi import application
 from tests.factories import UserFactory
-from trading.consumers import user_group
+from trading.live import user_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,6 +75,6 @@ def test_logged_in_user_receives_only_their_own_group_messages() -> None:
         return hello, event, nothing_else
 
     hello, event, nothing_else = asyncio.run(scenario())
-    assert hello == {"type": "hello", "user": alice.pk}
+    assert hello == {"type": "snapshot", "user": alice.pk, "accounts": []}
     assert event == {"type": "event", "payload": {"position": "MESZ6 +2"}}
     assert nothing_else is True  # bob's message never reached alice

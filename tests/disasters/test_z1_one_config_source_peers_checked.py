@@ -25,7 +25,7 @@ def test_every_redis_user_reads_the_one_redis_url() -> None:
     assert app.conf.broker_url == settings.REDIS_URL
     assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
     channel_layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
-    assert channel_layer["CONFIG"]["hosts"] == [settings.REDIS_URL]
+    assert [host["address"] for host in channel_layer["CONFIG"]["hosts"]] == [settings.REDIS_URL]
 
 
 @pytest.mark.django_db
