@@ -9,6 +9,7 @@ import signal
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from accounts.models import BrokerConnection, Subaccount, User
@@ -16,7 +17,7 @@ from tests.factories import TraderAccountFactory, TraderFactory
 from tests.processes import running, streams_cmd, wait_for
 from tests.trading.stream_helpers import user_sockets
 from trading.brokers.services import broker_connection_create, connection_login_key
-from trading.models import Strategy
+from trading.models import Fill, Position, Strategy
 from trading.stream_lease import lease_holders
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -25,11 +26,14 @@ LOGINS = 6
 LEASE_SECONDS = 3
 
 
-def _six_logins(sim: Any, member: User, strategy: Strategy) -> dict[int, str]:
+def _six_logins(
+    sim: Any, member: User, strategy: Strategy
+) -> tuple[dict[int, str], dict[str, tuple[str, int]]]:
     """Six simulator users, each a connection with an enabled trader account: sim user id ->
-    login key."""
+    login key, and login key -> (simulator user name, its account id)."""
     trader = TraderFactory.create(strategy=strategy, user=member, name="Sharded")
     users: dict[int, str] = {}
+    accounts: dict[str, tuple[str, int]] = {}
     for n in range(LOGINS):
         made = sim.control.add_user(f"shard{n}", "shard-password", [f"SHARD{n}"])
         connection = broker_connection_create(
@@ -45,7 +49,27 @@ def _six_logins(sim: Any, member: User, strategy: Strategy) -> dict[int, str]:
         )
         TraderAccountFactory.create(trader=trader, subaccount=subaccount)
         users[made["userId"]] = connection_login_key(connection=connection)
-    return users
+        accounts[users[made["userId"]]] = (f"shard{n}", account["id"])
+    return users, accounts
+
+
+def _hand_order(sim: Any, name: str, account_id: int) -> None:
+    """A market order placed at the simulator outside Bracketeer, on that user's account."""
+    token = httpx.post(
+        f"{sim.rest_url}/auth/accesstokenrequest",
+        json={"name": name, "password": "shard-password"},
+    ).json()["accessToken"]
+    httpx.post(
+        f"{sim.rest_url}/order/placeorder",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "accountId": account_id,
+            "action": "Buy",
+            "symbol": "MNQZ6",
+            "orderQty": 1,
+            "orderType": "Market",
+        },
+    ).raise_for_status()
 
 
 def _pid(holder: str) -> int:
@@ -56,7 +80,7 @@ def test_two_processes_stream_each_login_once_and_a_killed_ones_logins_are_taken
     sim_settings: Any, member: User, strategy: Strategy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sim = sim_settings
-    users = _six_logins(sim, member, strategy)
+    users, accounts = _six_logins(sim, member, strategy)
     each_once = dict.fromkeys(users, 1)
     monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
     monkeypatch.setenv("STREAM_LEASE_SECONDS", str(LEASE_SECONDS))
@@ -83,6 +107,10 @@ def test_two_processes_stream_each_login_once_and_a_killed_ones_logins_are_taken
         os.killpg(victim.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         victim.wait(timeout=10)
+        # A fill while nobody streams the victim's first login: the taker's snapshot has it.
+        orphaned = next(login for login, h in holders.items() if _pid(h) == victim.pid)
+        name, account_id = accounts[orphaned]
+        _hand_order(sim, name, account_id)
 
         def taken_over() -> bool:
             held = lease_holders(logins=list(users.values()))
@@ -96,5 +124,11 @@ def test_two_processes_stream_each_login_once_and_a_killed_ones_logins_are_taken
         took = time.monotonic() - killed_at
         print(f"takeover of {pids.count(victim.pid)} login(s): {took:.1f} s")
         assert survivor.poll() is None
+        wait_for(
+            lambda: Fill.objects.filter(subaccount__broker_account_id=account_id).count() == 1,
+            timeout=10,
+            what="the fill made in between, recorded from the taker's snapshot",
+        )
+        assert Position.objects.get(subaccount__broker_account_id=account_id).net_pos == 1
         counters = sim.control.counters()
         assert counters["http_429_sent"] == 0
