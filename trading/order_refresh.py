@@ -9,6 +9,7 @@ said a moment ago, and it says when that was, or why the broker could not be rea
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -23,9 +25,10 @@ from django.utils import timezone
 from accounts.models import BrokerConnection, User
 from accounts.tenancy import tenant_queryset
 from trading.brokers.base import WORKING_STATUSES, Broker, BrokerError
-from trading.brokers.services import broker_for
+from trading.brokers.services import broker_for, connection_login_key
 from trading.models import Order, Signal
 from trading.order_states import Source, order_observe
+from trading.stream_state import stream_states_read
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class RefreshResult:
     read_at: datetime | None = None
     errors: tuple[str, ...] = ()
     changed: tuple[int, ...] = field(default_factory=tuple)  # pks of the rows moved
+    streamed: bool = False  # every row is kept current by a live user stream: nothing read
 
     def read_at_text(self, zone: str) -> str:
         """``read_at`` to the second in the time zone ``zone`` (UTC if the name is unknown),
@@ -89,6 +93,22 @@ def _read_statuses(
     finally:
         db_connection.close()  # this thread's own database connection (token look-ups)
     return _Read(statuses=statuses, errors=tuple(errors))
+
+
+def _streamed(connections: dict[int, BrokerConnection]) -> set[int]:
+    """The connections whose login's user stream is connected now (its holder wrote so within
+    a lease or two): the mirror keeps their rows current."""
+    logins = {pk: connection_login_key(connection=c) for pk, c in connections.items()}
+    states = stream_states_read(logins=sorted(set(logins.values())))
+    fresh_after = time.time() - 2 * settings.STREAM_LEASE_SECONDS
+    return {
+        pk
+        for pk, login in logins.items()
+        if (state := states.get(login)) is not None
+        and state.connected
+        and state.progress.synced_at is not None
+        and state.updated_at >= fresh_after
+    }
 
 
 def _settle(rows: Iterable[Order], statuses: dict[int, dict[int, str]]) -> list[int]:
@@ -147,6 +167,11 @@ def _refresh(rows_of: QuerySet[Order], *, timeout: float) -> RefreshResult:
         connections.setdefault(connection.pk, (connection, set()))[1].add(
             row.subaccount.broker_account_id
         )
+    streamed = _streamed({pk: c for pk, (c, _) in connections.items()})
+    connections = {pk: v for pk, v in connections.items() if pk not in streamed}
+    rows = [row for row in rows if row.subaccount.connection_id not in streamed]
+    if not connections:  # the user stream keeps these rows current: no broker call
+        return RefreshResult(needed=False, streamed=True)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-refresh")
     try:
         future = pool.submit(_read_statuses, connections)

@@ -103,8 +103,8 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     context = _signal_context(request, pk)  # its outcomes and orders are read at render
     signal = context["signal"]
-    # No live mirror yet: what the broker did to this signal's orders is read on opening (not
-    # on each poll of the changing part), before the orders are rendered.
+    # Rows of a login whose user stream is live are current already; the others are read from
+    # the broker on opening (not on each poll of the changing part), before they are rendered.
     refresh = orders_refresh_from_broker(signal=signal, user=user)
     context["refresh"] = refresh
     context["refresh_read_at"] = refresh.read_at_text(user.time_zone)

@@ -7,6 +7,7 @@ when it asked, or why it could not.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
@@ -66,7 +67,7 @@ def test_opening_the_page_after_a_stop_fill_shows_stop_filled_and_take_profit_ca
     page = response.content.decode()
     table = page[page.index('<table class="table orders">') :]
     assert "Working" not in table
-    assert table.count("<td>Filled</td>") == 2 and table.count("<td>Cancelled</td>") == 1
+    assert table.count('data-state="filled"') == 2 and table.count('data-state="cancelled"') == 1
     assert "Broker state read " in page and "(America/New_York)." in page
 
 
@@ -118,3 +119,32 @@ def test_a_slow_broker_is_bounded_by_the_timeout(
     assert time.monotonic() - started < 1.5
     assert result.read_at is None
     assert result.errors == ("Paper: the broker did not answer within 0.5 s",)
+
+
+def test_a_login_with_a_live_user_stream_is_not_read_on_opening(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any, owner_client: Client
+) -> None:
+    """The mirror keeps its rows current: opening the page costs the broker nothing."""
+    from trading.brokers.services import connection_login_key
+    from trading.stream_state import StreamProgress, StreamState, stream_states_write
+
+    signal = _bracket(strategy, sim)
+    connection = trader_account.subaccount.connection
+    login = connection_login_key(connection=connection)
+    live = StreamState(
+        login=login,
+        connection_pks=[connection.pk],
+        holder="test:1",
+        connected=True,
+        updated_at=time.time(),
+        progress=StreamProgress(synced_at=time.time()),
+    )
+    stream_states_write(states=[live])
+    asked = sim.control.counters()["requests"].get("order/list", 0)
+    response = owner_client.get(reverse("trading:signal_detail", args=[signal.pk]))
+    assert "live from the broker's stream" in response.content.decode()
+    assert sim.control.counters()["requests"].get("order/list", 0) == asked
+
+    stream_states_write(states=[dataclasses.replace(live, connected=False)])  # stream down
+    result = orders_refresh_from_broker(signal=signal, user=strategy.user)
+    assert result.needed and not result.streamed and result.read_at is not None
