@@ -109,3 +109,12 @@ def live_snapshot(*, user: User) -> Frame:
     for order in orders:
         accounts[order.subaccount_id]["orders"].append(order_frame(order))
     return {"type": "snapshot", "accounts": list(accounts.values())}
+
+
+def fills_recent(*, user: User, limit: int = 20) -> list[Fill]:
+    """The user's latest fills, newest first (the dashboard's list)."""
+    return list(
+        tenant_queryset(model=Fill, user=user)
+        .select_related("subaccount")
+        .order_by("-filled_at", "-id")[:limit]
+    )

@@ -112,7 +112,7 @@
 
   function applyFill(frame) {
     var list = document.getElementById("live-fills");
-    if (!list) return;
+    if (!list || document.getElementById("fill-" + frame.id)) return;
     var empty = document.getElementById("live-fills-empty");
     if (empty) empty.remove();
     var li = document.createElement("li");
