@@ -357,21 +357,17 @@ def position_apply(login: Login, entity: dict[str, Any], event_type: str, change
         "trade_date": _trade_date(entity.get("tradeDate")),
         "broker_timestamp": reported,
     }
+    if net_pos == 0:
+        values["problem"] = ""  # nothing open: nothing left to protect
     with transaction.atomic():
-        position = (
-            Position.objects.select_for_update()
-            .filter(subaccount=subaccount, contract_id=contract_id)
-            .first()
+        position, created = Position.objects.select_for_update().get_or_create(
+            subaccount=subaccount, contract_id=contract_id, defaults=values
         )
-        if position is None:
-            position = Position.objects.create(
-                subaccount=subaccount, contract_id=contract_id, **values
-            )
-        elif position.broker_timestamp is not None and reported < position.broker_timestamp:
-            return  # an older report replayed: the newer one stands
-        elif all(getattr(position, k) == v for k, v in values.items()):
-            return
-        else:
+        if not created:
+            if position.broker_timestamp is not None and reported < position.broker_timestamp:
+                return  # an older report replayed: the newer one stands
+            if all(getattr(position, k) == v for k, v in values.items()):
+                return
             for name, value in values.items():
                 setattr(position, name, value)
             position.save()
