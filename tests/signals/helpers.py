@@ -34,27 +34,39 @@ def working(sim: Any, account_id: int = 1001) -> list[dict[str, Any]]:
     ]
 
 
-def outside_order(
-    sim: Any, action: str, qty: int, *, account_id: int = 1001, symbol: str = "MNQZ6"
-) -> None:
-    """A market order placed at the simulator outside Bracketeer (by hand, another tool)."""
+def sim_post(
+    sim: Any, endpoint: str, body: dict[str, Any], *, name: str = "demo", password: str = ""
+) -> Any:
+    """A REST call at the simulator outside Bracketeer (by hand, another tool), logged in as
+    the simulator user ``name``."""
     import httpx
 
     token = httpx.post(
         f"{sim.rest_url}/auth/accesstokenrequest",
-        json={"name": "demo", "password": "demo-password"},
+        json={"name": name, "password": password or f"{name}-password"},
     ).json()["accessToken"]
-    httpx.post(
-        f"{sim.rest_url}/order/placeorder",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
+    response = httpx.post(
+        f"{sim.rest_url}/{endpoint}", headers={"Authorization": f"Bearer {token}"}, json=body
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def outside_order(
+    sim: Any, action: str, qty: int, *, account_id: int = 1001, symbol: str = "MNQZ6"
+) -> None:
+    """A market order placed at the simulator outside Bracketeer (by hand, another tool)."""
+    sim_post(
+        sim,
+        "order/placeorder",
+        {
             "accountId": account_id,
             "action": action,
             "symbol": symbol,
             "orderQty": qty,
             "orderType": "Market",
         },
-    ).raise_for_status()
+    )
 
 
 def asgi_request(method: str, path: str, body: bytes = b"", host: str = "localhost") -> Any:

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from tests.brokers.streams import demo_token, make_socket, run_sockets
-from tests.signals.helpers import only_outcome, outside_order, position, send, working
+from tests.signals.helpers import (
+    only_outcome,
+    outside_order,
+    position,
+    send,
+    sim_post,
+    working,
+)
 from trading.brokers.tradovate.ws import StreamEvent
 from trading.mirror import mirror_apply
 from trading.models import (
@@ -164,17 +171,7 @@ def test_a_position_whose_stop_was_cancelled_at_the_broker_is_flagged(
 
 
 def cancel_by_hand(sim: Any, order_id: int | None) -> None:
-    import httpx
-
-    token = httpx.post(
-        f"{sim.rest_url}/auth/accesstokenrequest",
-        json={"name": "demo", "password": "demo-password"},
-    ).json()["accessToken"]
-    httpx.post(
-        f"{sim.rest_url}/order/cancelorder",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"orderId": order_id},
-    ).raise_for_status()
+    sim_post(sim, "order/cancelorder", {"orderId": order_id})
 
 
 def test_with_restore_missing_exits_on_a_cancelled_stop_is_placed_again(

@@ -9,12 +9,12 @@ import signal
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from accounts.models import BrokerConnection, Subaccount, User
 from tests.factories import TraderAccountFactory, TraderFactory
 from tests.processes import running, streams_cmd, wait_for
+from tests.signals.helpers import sim_post
 from tests.trading.stream_helpers import user_sockets
 from trading.brokers.services import broker_connection_create, connection_login_key
 from trading.models import Fill, Position, Strategy
@@ -55,21 +55,19 @@ def _six_logins(
 
 def _hand_order(sim: Any, name: str, account_id: int) -> None:
     """A market order placed at the simulator outside Bracketeer, on that user's account."""
-    token = httpx.post(
-        f"{sim.rest_url}/auth/accesstokenrequest",
-        json={"name": name, "password": "shard-password"},
-    ).json()["accessToken"]
-    httpx.post(
-        f"{sim.rest_url}/order/placeorder",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
+    sim_post(
+        sim,
+        "order/placeorder",
+        {
             "accountId": account_id,
             "action": "Buy",
             "symbol": "MNQZ6",
             "orderQty": 1,
             "orderType": "Market",
         },
-    ).raise_for_status()
+        name=name,
+        password="shard-password",
+    )
 
 
 def _pid(holder: str) -> int:
