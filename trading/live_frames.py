@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from accounts.models import Subaccount
 from trading.contracts import InvalidSymbolError, UnknownContractError, parse_symbol
+from trading.last_prices import last_price_get
 from trading.live import live_send
 from trading.models import CashBalance, Fill, Order, Position, SignalOutcome
 from trading.templatetags.display import EMPTY, at_tick
@@ -65,12 +66,12 @@ def account_frame(subaccount: Subaccount) -> Frame:
 
 
 def position_last_price(*, position: Position) -> Decimal | None:
-    """The market's last price of the position's contract, or None while unknown.
-
-    The hook for open P&L: the streams process's market-data socket will publish its last
-    prices (issue 10 §4); until then no last price is known and open P&L shows ``—``."""
-    del position
-    return None
+    """The market's last price of the position's contract, as its login's market-data socket
+    said it in the last minute (`trading.last_prices`), or None (open P&L shows ``—``): the
+    feed is down, or the streams process has not quoted the contract yet. Never raises."""
+    return last_price_get(
+        connection_pk=position.subaccount.connection_id, contract_id=position.contract_id
+    )
 
 
 def open_pnl(*, position: Position, last_price: Decimal | None) -> Decimal | None:
@@ -106,6 +107,8 @@ def position_frame(position: Position, *, last_price: Decimal | None = None) -> 
         "open_pnl": _text(pnl),
         "open_pnl_text": money_text(pnl),
         "flat": position.net_pos == 0,
+        # What reconciliation found wrong (e.g. our stop is gone at the broker); "" = nothing.
+        "problem": position.problem,
         "close_url": f"{account['close_url']}?contract={position.contract_id}",
         "updated_at": position.updated_at.isoformat(),
     }

@@ -6,8 +6,10 @@ loop); this module is the per-position evaluation it runs in threads. What it gu
 - Every few seconds (and at start) it reads from PostgreSQL the working stop orders we placed
   for a signal (`Order` role STOP, state WORKING, with an outcome) whose settings have a
   break-even or a trailing rule, grouped by (subaccount, symbol); for each broker login with
-  such stops it keeps one market-data socket (`QuoteStream`) subscribed to exactly their
-  symbols, and closes it when none are left.
+  such stops, or with open positions in the mirror (`trading.monitor_prices`: their open P&L
+  needs the last price), it keeps one market-data socket (`QuoteStream`) subscribed to exactly
+  those symbols, drops a symbol nothing needs any more, and closes the socket when none are
+  left.
 - On a quote it decides with the pure `trading.engine_stops.stop_adjustment`. A quote that cannot move
   any stop, judged from the broker state read last time, costs no broker call. Otherwise, per
   (subaccount, symbol) at most one evaluation runs at a time, in a thread: under the
@@ -162,13 +164,18 @@ def monitor_targets() -> Targets:
             spec=spec,
         )
         if connection.pk not in feeds:
-            feeds[connection.pk] = Feed(
-                connection_pk=connection.pk,
-                label=connection.label,
-                url=md_url(connection=connection),
-                login=connection_login_key(connection=connection),
-            )
+            feeds[connection.pk] = feed_of(connection=connection)
     return Targets(positions=targets, feeds=feeds, problems=problems)
+
+
+def feed_of(*, connection: BrokerConnection) -> Feed:
+    """The market-data socket a connection's quotes come from."""
+    return Feed(
+        connection_pk=connection.pk,
+        label=connection.label,
+        url=md_url(connection=connection),
+        login=connection_login_key(connection=connection),
+    )
 
 
 # --- one evaluation (a thread; the broker is the truth) ----------------------------------------

@@ -1,5 +1,5 @@
 """The streams process's position monitor: market-data sockets per login, quotes ->
-`position_evaluate`.
+`position_evaluate` (stops) and `trading.monitor_prices.PriceTapes` (open P&L).
 
 ``manage.py run_streams`` runs one `PositionMonitor` on its asyncio loop, beside the user
 streams (`trading.user_streams.UserStreams`, which share its connect gate); what the monitor
@@ -39,6 +39,7 @@ from trading.monitor import (
     monitor_targets,
     position_evaluate,
 )
+from trading.monitor_prices import PriceTapes, TapeKey, positions_quoted
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class PositionMonitor:
         self.stopping = False
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="monitor")
         self._last_beat = 0.0
+        # Open P&L frames never take more than half the threads: stops keep the rest.
+        self.prices = PriceTapes(thread=self._thread, slots=max(1, threads // 2))
 
     async def _thread(self, function: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -151,9 +154,10 @@ class PositionMonitor:
                     await asyncio.wait_for(stop.wait(), timeout=self.refresh_seconds)
         finally:
             self.stopping = True
+            self.prices.stop()
             for running in self.feeds.values():
                 running.stop.set()
-            tasks = [*self.feed_tasks, *self.evaluations]
+            tasks = [*self.feed_tasks, *self.evaluations, *self.prices.tasks]
             if tasks:
                 await asyncio.wait(tasks, timeout=15)
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -169,9 +173,13 @@ class PositionMonitor:
             logger.exception("monitor: heartbeat could not be written")
 
     async def refresh(self) -> None:
-        """Bring watches and market-data sockets in line with the database."""
-        found = await self._thread(monitor_targets)
-        targets, feeds = found.positions, found.feeds
+        """Bring watches and market-data sockets in line with the database: the stops'
+        symbols and every open position's contract."""
+        found, quoted = await asyncio.gather(
+            self._thread(monitor_targets), self._thread(positions_quoted)
+        )
+        targets, feeds = found.positions, {**quoted.feeds, **found.feeds}
+        self.prices.holders_set(quoted.holders)
         for outcome_pk, text in found.problems.items():
             await self._tell(outcome_pk, text)
         for key in [k for k in self.watches if k not in targets]:
@@ -189,6 +197,9 @@ class PositionMonitor:
             contract_id = self.contract_ids.get((target.connection_pk, target.symbol))
             if contract_id is not None:
                 wanted.setdefault(target.connection_pk, {})[target.symbol] = contract_id
+        for connection_pk, contracts in quoted.contracts.items():
+            for symbol, contract_id in contracts.items():
+                wanted.setdefault(connection_pk, {}).setdefault(symbol, contract_id)
         for connection_pk, symbols in wanted.items():
             running = self.feeds.get(connection_pk)
             if running is None or running.task.done():  # new, or ended by a crash (logged)
@@ -199,6 +210,16 @@ class PositionMonitor:
             self.feeds.pop(connection_pk).stop.set()
         for watch in self.watches.values():  # retries that no new quote would start
             self._consider(watch)
+        self.prices.keep_alive(live=self._quoting)
+
+    def _quoting(self, key: TapeKey) -> bool:
+        """The contract's socket is connected and subscribed to it."""
+        running = self.feeds.get(key[0])
+        return (
+            running is not None
+            and running.stream.ready.is_set()
+            and key[1] in running.stream.subscribed.values()
+        )
 
     async def _resolve_contracts(self, targets: dict[Key, Target]) -> None:
         missing = {
@@ -249,6 +270,10 @@ class PositionMonitor:
 
         async def on_quote(quote: Quote) -> None:
             self._on_quote(feed.connection_pk, quote.symbol, quote.last)
+            if quote.last is not None:
+                self.prices.quote(
+                    connection_pk=feed.connection_pk, contract_id=quote.contract_id, last=quote.last
+                )
 
         stream = QuoteStream(
             url=feed.url,

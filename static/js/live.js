@@ -6,7 +6,8 @@
 //   doubling to 30 s, jittered) and start at once when the tab comes back online.
 // - The dashboard (#live-accounts, trading/_live_accounts.html) is kept current from the
 //   snapshot and from "position" / "order" frames, by filling copies of the row templates the
-//   server rendered (data-field names a frame key): no markup is built here.
+//   server rendered (data-field names a frame key; a data-hide-empty field, such as a position's
+//   problem, is hidden while empty): no markup is built here.
 // - Page parts that show something a frame is about (data-live-signal="<signal id>",
 //   data-live-accounts="<account ids>") re-read themselves at once (static/js/poll.js).
 (function () {
@@ -31,6 +32,11 @@
   function fill(row, frame) {
     row.querySelectorAll("[data-field]").forEach(function (cell) {
       var value = frame[cell.dataset.field];
+      if (cell.hasAttribute("data-hide-empty")) {
+        cell.hidden = !value; // a warning shows only when there is one
+        cell.textContent = value ? String(value) : "";
+        return;
+      }
       cell.textContent = value === null || value === undefined ? "—" : String(value);
     });
     row.querySelectorAll("[data-href]").forEach(function (link) {
@@ -38,7 +44,10 @@
       link.hidden = !url;
       if (url) link.setAttribute("href", url + (link.dataset.hrefTail || ""));
     });
-    if (frame.kind === "position") row.dataset.sign = String(frame.net_pos);
+    if (frame.kind === "position") {
+      row.dataset.sign = String(frame.net_pos);
+      row.classList.toggle("has-problem", !!frame.problem);
+    }
     return row;
   }
 

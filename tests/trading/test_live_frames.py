@@ -12,13 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from config.redis import redis_client, redis_key
 from tests.factories import (
     BrokerConnectionFactory,
     CashBalanceFactory,
@@ -30,13 +29,15 @@ from tests.factories import (
     TraderAccountFactory,
     TraderFactory,
 )
-from trading.live import user_group
+from tests.trading.live_helpers import GroupListener
+from trading.last_prices import LAST_PRICE_TTL_SECONDS, last_price_store
 from trading.live_frames import (
     mirror_changes_publish,
     money_text,
     open_pnl,
     order_frame,
     position_frame,
+    position_last_price,
 )
 from trading.models import Order, Position
 from trading.selectors import live_snapshot
@@ -50,32 +51,6 @@ def _accounts(user: User, names: tuple[str, ...] = ("DEMO1001", "DEMO1002")) -> 
         SubaccountFactory.create(connection=conn, name=name, broker_account_id=1001 + i)
         for i, name in enumerate(names)
     ]
-
-
-class GroupListener:
-    """A channel in one user's group on the real channel layer."""
-
-    def __init__(self, user_id: int) -> None:
-        self.layer = get_channel_layer()
-        assert self.layer is not None
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(user_group(user_id), self.channel)
-
-    def frames(self, *, wait: float = 1.0) -> list[dict[str, Any]]:
-        """Every frame that arrives within ``wait`` seconds of the last one."""
-        import asyncio
-
-        async def drain() -> list[dict[str, Any]]:
-            assert self.layer is not None
-            got: list[dict[str, Any]] = []
-            while True:
-                try:
-                    message = await asyncio.wait_for(self.layer.receive(self.channel), wait)
-                except TimeoutError:
-                    return got
-                got.append(message["payload"])
-
-        return async_to_sync(drain)()
 
 
 # --- the builders -----------------------------------------------------------------------------
@@ -115,6 +90,7 @@ def test_position_frame_says_side_prices_and_pnl_in_words(user: User) -> None:
         "open_pnl": "40",
         "open_pnl_text": "+$40.00",
         "flat": False,
+        "problem": "",
         "close_url": f"/trading/control/accounts/{sub.pk}/close/?contract=4242",
         "updated_at": position.updated_at.isoformat(),
     }
@@ -307,3 +283,49 @@ def test_publish_with_nothing_changed_reads_nothing(user: User) -> None:
     with CaptureQueriesContext(connection) as queries:
         mirror_changes_publish(user_id=user.pk)
     assert len(queries) == 0
+
+
+# --- last prices (open P&L) and problems ------------------------------------------------------
+
+
+def test_a_stored_last_price_gives_open_pnl_to_that_login_s_positions_only(
+    user: User, other_user: User
+) -> None:
+    sub = _accounts(user)[0]
+    long_mnq = PositionFactory.create(
+        subaccount=sub, contract_id=77, net_pos=1, net_price=Decimal("18000")
+    )
+    # The same contract id on another login (another environment: another contract).
+    elsewhere = PositionFactory.create(
+        subaccount=_accounts(other_user, ("THEIRS",))[0], contract_id=77, net_pos=1
+    )
+    listener = GroupListener(user.pk)
+    last_price_store(connection_pk=sub.connection_id, contract_id=77, price=Decimal("18002.00"))
+
+    (account, _other) = live_snapshot(user=user)["accounts"]
+    assert account["positions"][0]["open_pnl_text"] == "+$4.00"  # 2 points x 1 x $2
+    mirror_changes_publish(user_id=user.pk, position_pks=[long_mnq.pk])
+    (frame,) = listener.frames()
+    assert (frame["last_price"], frame["open_pnl"], frame["open_pnl_text"]) == (
+        "18002",
+        "4",
+        "+$4.00",
+    )
+    assert position_last_price(position=elsewhere) is None
+    key = redis_key("last-price", sub.connection_id, 77)
+    assert 0 < redis_client().ttl(key) <= LAST_PRICE_TTL_SECONDS  # a dead feed shows "—"
+    redis_client().delete(key)
+    assert live_snapshot(user=user)["accounts"][0]["positions"][0]["open_pnl_text"] == "—"
+
+
+def test_an_unreadable_stored_price_is_no_price(user: User) -> None:
+    position = PositionFactory.create(subaccount=_accounts(user)[0], contract_id=78)
+    redis_client().set(redis_key("last-price", position.subaccount.connection_id, 78), "junk")
+    assert position_last_price(position=position) is None
+
+
+def test_a_position_frame_says_what_reconciliation_found_wrong(user: User) -> None:
+    words = "No stop at the broker: the stop placed by signal #7 was cancelled at 14:30:00 UTC."
+    position = PositionFactory.create(subaccount=_accounts(user)[0], problem=words)
+    assert position_frame(position)["problem"] == words
+    assert live_snapshot(user=user)["accounts"][0]["positions"][0]["problem"] == words

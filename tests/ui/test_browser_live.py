@@ -108,8 +108,13 @@ def publish(**changed: Any) -> None:
 
 def _within_1_s(tab: Any, script: str, arg: Any = None) -> float:
     """Milliseconds until ``script`` is true on the page; fails past 1 s."""
+    return _within(tab, script, arg, ms=WITHIN_MS)
+
+
+def _within(tab: Any, script: str, arg: Any = None, *, ms: int) -> float:
+    """Milliseconds until ``script`` is true on the page; fails past ``ms``."""
     started = time.monotonic()
-    tab.wait_for_function(script, arg=arg, timeout=WITHIN_MS)
+    tab.wait_for_function(script, arg=arg, timeout=ms)
     return (time.monotonic() - started) * 1000
 
 
@@ -319,3 +324,55 @@ def test_a_take_profit_filling_at_the_simulator_shows_on_the_signal_page_and_das
         print(f"signal page {took:.0f} ms, dashboard flat {flat:.0f} ms after the fill")
     take_profit = Order.objects.get(outcome=outcome, role=Order.Role.TAKE_PROFIT)
     assert (take_profit.state, take_profit.avg_fill_price) == ("filled", Decimal("18005"))
+
+
+def test_open_pnl_and_a_stop_cancelled_at_the_broker_show_on_the_dashboard(
+    open_page: Any, ui_account: Any, sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 §4: an open position's P&L follows the market-data socket's last price on the
+    open dashboard; when its stop is cancelled at the broker, reconciliation's warning is on
+    its row, live and after a reload (rendered by the server)."""
+    from tests.processes import running, streams_cmd, wait_for
+    from tests.signals.helpers import only_outcome, send
+    from tests.simulator.helpers import Api
+
+    user = ui_account.trader.user
+    # Long 1 MNQ at 18000.00 with a take-profit 20 ticks above and a stop 10 ticks below.
+    outcome = only_outcome(send(ui_account.trader.strategy, action="buy", ticker="MNQ1!"))
+    stop = Order.objects.get(outcome=outcome, role=Order.Role.STOP)
+    monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
+    monkeypatch.setenv("STREAM_RESYNC_SECONDS", "1")  # reconciliation every second
+    with running(streams_cmd(refresh_seconds=0.5), log_name="streams-live-pnl"):
+        positions = Position.objects.filter(subaccount=ui_account.subaccount, net_pos=1)
+        wait_for(positions.exists, timeout=20, what="the mirror to hold the long")
+        row_id = f"position-{positions.get().pk}"
+        tab = open_page(user)
+        _wait_live(tab)
+        pnl_is = (
+            "([id, text]) => { const r = document.getElementById(id);"
+            " return r && r.querySelector('[data-field=open_pnl_text]').innerText === text; }"
+        )
+        tab.wait_for_function(pnl_is, arg=[row_id, "$0.00"], timeout=20_000)  # quoted at entry
+
+        sim.control.step("MNQZ6", 8)  # +2 points x $2
+        took = _within(tab, pnl_is, [row_id, "+$4.00"], ms=2000)  # frames: one a second at most
+        print(f"open P&L on the page {took:.0f} ms after the price move")
+        warning = tab.locator(f"#{row_id} [data-field=problem]")
+        assert warning.is_hidden()
+
+        Api(sim).post("/order/cancelorder", {"orderId": stop.broker_order_id, "isAutomated": True})
+        _within(
+            tab,
+            "id => { const w = document.querySelector('#' + id + ' [data-field=problem]');"
+            " return w && !w.hidden && w.innerText.includes('No stop at the broker'); }",
+            row_id,
+            ms=5000,
+        )
+        words = warning.inner_text()
+        assert f"the stop placed by signal #{outcome.signal_id} was cancelled" in words
+        assert "Place a stop or close the position." in words
+        assert "has-problem" in (tab.locator(f"#{row_id}").get_attribute("class") or "")
+
+        tab.reload()  # the server renders the same row from the snapshot and the stored price
+        assert tab.locator(f"#{row_id} [data-field=problem]").inner_text() == words
+        assert tab.locator(f"#{row_id} [data-field=open_pnl_text]").inner_text() == "+$4.00"
