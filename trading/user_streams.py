@@ -388,10 +388,12 @@ class UserStreams:
         await asyncio.wait(stream.tasks, timeout=5)
 
     async def _run_stream(self, stream: _Stream) -> None:
-        pk = stream.login.connection_pk
+        # The connection is read from ``stream.login`` at each use: the login's connections may
+        # change while it streams (one deleted and the same login added again).
         first: UserToken | None = None
         failures = 0
         while first is None:
+            pk = stream.login.connection_pk
             try:
                 first = await self._thread(functools.partial(user_token_for, connection_pk=pk))
             except Exception as exc:
@@ -414,7 +416,9 @@ class UserStreams:
                 refusals_seen = socket.stats.auth_refused
                 refused = last_token
             fresh = await self._thread(
-                functools.partial(user_token_for, connection_pk=pk, refused=refused)
+                functools.partial(
+                    user_token_for, connection_pk=stream.login.connection_pk, refused=refused
+                )
             )
             last_token = fresh.access_token
             return last_token
@@ -428,7 +432,7 @@ class UserStreams:
             on_event=stream.enqueue,
             cooldown_seconds=settings.TRADOVATE_429_COOLDOWN_SECONDS,
         )
-        socket.name = f"user stream of connection {pk}"
+        socket.name = f"user stream of connection {stream.login.connection_pk}"
         stream.socket = socket
         resyncer = asyncio.create_task(self._resync(stream, socket))
         try:

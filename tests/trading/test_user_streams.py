@@ -183,3 +183,41 @@ def test_a_refused_token_is_replaced_by_one_fresh_login(
     assert requests["authorize"] >= 3  # first, refused, accepted
     states = stream_states_read(logins=[_login(subaccounts[0].connection)])
     assert list(states.values())[0].holder == ""  # the last state written on the clean stop
+
+
+def test_a_login_deleted_and_added_again_keeps_streaming_through_its_new_connection(
+    trader_account: TraderAccount, subaccounts: list[Subaccount], sim: Any
+) -> None:
+    """The same login removed and added back within one refresh: the running stream is kept,
+    and its next connect logs in with the new connection (the old one no longer exists)."""
+    from trading.brokers.services import broker_connection_create
+
+    recorder = Recorder()
+    manager = _manager(recorder)
+    old = subaccounts[0].connection
+    new: list[BrokerConnection] = []
+
+    def through_the_new_connection() -> bool:
+        if not new:
+            if "sync" not in recorder.kinds():
+                return False
+            trader = trader_account.trader
+            old.delete()  # the connection, its accounts and trader accounts
+            connection = broker_connection_create(
+                user=trader.user,
+                label="Paper again",
+                broker=BrokerConnection.Broker.SIMULATOR,
+                username="demo",
+                password="demo-password",
+            )
+            sub = Subaccount.objects.create(
+                connection=connection, broker_account_id=1001, name="DEMO1001"
+            )
+            TraderAccountFactory.create(trader=trader, subaccount=sub)
+            new.append(connection)
+            sim.control.faults(expire_tokens=True)  # the old session is gone with it ...
+            sim.control.drop(1)  # ... and the socket drops: the reconnect needs a new login
+            return False
+        return any(pk == new[0].pk and e.entity_type == "sync" for pk, e in recorder.calls)
+
+    run_until([manager], until=through_the_new_connection, timeout=30)
