@@ -86,6 +86,7 @@ def _configure() -> None:
         task_routes={
             "trading.execute_signal": {"queue": "signals"},
             "trading.settle_in_doubt": {"queue": "signals"},
+            "copytrade.copy_fill": {"queue": "copytrade"},
         },
         # One direct exchange and routing key per queue: a message lands in exactly one queue.
         task_queues=[

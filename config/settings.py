@@ -145,6 +145,13 @@ CHANNEL_LAYERS = {
     }
 }
 
+# --- copy trading ---------------------------------------------------------------------------
+# A leader fill recorded later than this after it happened (a snapshot after a long gap) is not
+# copied blind: the followers are compared with their target and marked drifted instead.
+COPY_MAX_FILL_AGE_SECONDS = env.int("COPY_MAX_FILL_AGE_SECONDS", default=120)
+# Followers of one group served at once (each its own thread and database connection).
+COPY_FOLLOWER_CONCURRENCY = env.int("COPY_FOLLOWER_CONCURRENCY", default=16)
+
 # --- celery (see config/celery.py for the reasoning behind each choice) -----------------------
 CELERY_BROKER_URL = REDIS_URL
 # No result backend: every task records what it did in PostgreSQL, nothing waits on a result.

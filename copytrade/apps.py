@@ -1,6 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class CopytradeConfig(AppConfig):
     name = "copytrade"
     verbose_name = "Copy trading"
+
+    def ready(self) -> None:
+        from trading.mirror_signals import fill_recorded, stream_accounts_wanted
+
+        fill_recorded.connect(_leader_fill, dispatch_uid="copytrade.leader_fill")
+        stream_accounts_wanted.connect(_copy_accounts, dispatch_uid="copytrade.stream_accounts")
+
+
+def _copy_accounts(sender: Any, **_: Any) -> set[int]:
+    """The accounts of enabled copy groups (leaders and followers) are streamed: a leader's
+    fills are what is copied, a follower's show whether it is in sync."""
+    from copytrade.models import CopyGroup, Follower
+
+    leaders = CopyGroup.objects.filter(enabled=True).values_list("leader_id", flat=True)
+    followers = Follower.objects.filter(group__enabled=True, enabled=True).values_list(
+        "subaccount_id", flat=True
+    )
+    return {*leaders, *followers}
+
+
+def _leader_fill(sender: Any, *, fill_pk: int, subaccount_pk: int, **_: Any) -> bool:
+    """The mirror recorded a fill: when its account leads an enabled copy group, the fill is
+    queued for copying (the task decides the rest). True when queued."""
+    from copytrade.models import CopyGroup
+    from copytrade.tasks import copy_fill
+
+    if not CopyGroup.objects.filter(leader_id=subaccount_pk, enabled=True).exists():
+        return False
+    copy_fill.delay(fill_pk)
+    return True

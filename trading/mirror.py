@@ -34,6 +34,7 @@ from trading.brokers.services import broker_for
 from trading.brokers.tradovate.ws import StreamEvent
 from trading.contracts import parse_symbol
 from trading.live_frames import mirror_changes_publish
+from trading.mirror_signals import fill_recorded
 from trading.models import CashBalance, Fill, Order, Position
 from trading.order_states import Source, order_fills_record, order_observe
 
@@ -327,6 +328,8 @@ def fill_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
     if not created:
         return
     changes.fills.add(fill.pk)
+    fill_pk, subaccount_pk = fill.pk, fill.subaccount_id
+    transaction.on_commit(lambda: fill_announce(fill_pk=fill_pk, subaccount_pk=subaccount_pk))
     totals = Fill.objects.filter(order=row).aggregate(qty=Sum("qty"))
     filled = int(totals["qty"] or 0)
     value = sum((f.price * f.qty for f in Fill.objects.filter(order=row)), Decimal(0))
@@ -335,6 +338,16 @@ def fill_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
         order_observe(row, source=changes.source, qty=filled)
     order_fills_record(row, filled_qty=filled, avg_fill_price=average, source=changes.source)
     changes.add_order(row)
+
+
+def fill_announce(*, fill_pk: int, subaccount_pk: int) -> None:
+    """Tell the receivers (copy trading) of a newly recorded fill; a receiver's failure is
+    logged with its words and never undoes or stops the mirror."""
+    for receiver, result in fill_recorded.send_robust(
+        sender=Fill, fill_pk=fill_pk, subaccount_pk=subaccount_pk
+    ):
+        if isinstance(result, Exception):
+            logger.error("mirror: fill %s: %r failed: %s", fill_pk, receiver, result)
 
 
 def position_apply(login: Login, entity: dict[str, Any], event_type: str, changes: Changes) -> None:

@@ -172,12 +172,29 @@ def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) ->
     """The order's row before its call: a new row is written as SUBMITTED ("sent, answer
     unknown") in one insert; an existing one (an earlier, interrupted run) is returned as it is,
     with ``False``."""
+    return _row_write(
+        subaccount=outcome.subaccount,
+        signal=outcome.signal,
+        outcome=outcome,
+        request=request,
+        role=role,
+    )
+
+
+def _row_write(
+    *,
+    subaccount: Subaccount,
+    signal: Any,
+    outcome: SignalOutcome | None,
+    request: OrderRequest,
+    role: str,
+) -> tuple[Order, bool]:
     try:
         with transaction.atomic():
             row = Order.objects.create(
                 cl_ord_id=request.cl_ord_id,
-                subaccount=outcome.subaccount,
-                signal=outcome.signal,
+                subaccount=subaccount,
+                signal=signal,
                 outcome=outcome,
                 symbol=request.symbol,
                 side=request.side.value,
@@ -191,6 +208,34 @@ def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) ->
     except IntegrityError:
         return Order.objects.get(cl_ord_id=request.cl_ord_id), False
     return row, True
+
+
+def copy_order_place_once(
+    broker: Broker, *, subaccount: Subaccount, request: OrderRequest
+) -> Order:
+    """A follower's order for one leader fill, sent once: its row (keyed by the deterministic
+    clOrdId of leader fill and follower) is written before the call. A row an earlier run left
+    is never sent again: it is looked up by its clOrdId (InDoubt while the broker does not
+    have it; reconciliation settles it when it turns up)."""
+    row, created = _row_write(
+        subaccount=subaccount, signal=None, outcome=None, request=request, role=Order.Role.ENTRY
+    )
+    if not created:
+        if row.broker_order_id is None and row.state in (
+            Order.State.SUBMITTED,
+            Order.State.IN_DOUBT,
+        ):
+            if not order_settle_by_lookup(broker, row, account_id=subaccount.broker_account_id):
+                order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
+                raise InDoubt(f"the copy order {row.cl_ord_id} is not at the broker yet")
+        return row
+    try:
+        placed = broker.place_order(request)
+    except BrokerError as exc:
+        refused_or_in_doubt(exc, row, what="placing the copy order")
+        raise
+    order_accepted(row, broker_order_id=placed.order_id)
+    return row
 
 
 def orders_submitted(*rows: Order) -> None:

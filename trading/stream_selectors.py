@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from accounts.models import BrokerConnection
 from trading.brokers.services import connection_endpoints, connection_login_key
+from trading.mirror_signals import stream_accounts_wanted
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,15 @@ def stream_logins_wanted() -> list[StreamLogin]:
     """Every broker login with at least one enabled trader account on an active trading
     account of a connection in use (not archived), once each, ordered by login key.
 
-    (Copy-trading leaders will be added here: a leader account is streamed too.)"""
+    Other apps add accounts through the ``stream_accounts_wanted`` signal (copy trading: the
+    leaders and followers of enabled groups)."""
+    others: set[int] = set()
+    for _, pks in stream_accounts_wanted.send(sender=BrokerConnection):
+        others.update(int(pk) for pk in pks or ())
     connections = (
-        BrokerConnection.objects.filter(
-            archived_at__isnull=True,
-            subaccounts__active=True,
-            subaccounts__trader_accounts__enabled=True,
+        BrokerConnection.objects.filter(archived_at__isnull=True, subaccounts__active=True)
+        .filter(
+            Q(subaccounts__trader_accounts__enabled=True) | Q(subaccounts__pk__in=sorted(others))
         )
         .distinct()
         .order_by("pk")

@@ -1,0 +1,252 @@
+"""Replicating a leader's fill to its followers, by delta, concurrently, exactly once.
+
+`fill_copy` is run by the ``copytrade.copy_fill`` task for each fill the mirror records on a
+leader account. What it guarantees:
+
+- Each leader fill is copied at most once per group: a `CopyEvent` is unique per (group,
+  broker fill), and each follower's part a `CopyOutcome` unique per (event, follower). A
+  redelivered task, a worker killed mid-way, or the broker replaying the fill never makes a
+  follower trade twice: its order has a deterministic clOrdId (``cp<fill>-<follower>``) and its
+  row is written before the call; a row left by an earlier run is looked up, never re-sent.
+- Orders placed for copying never trigger copying (D28): a fill of an order that belongs to a
+  copy outcome is recognised by our own Order rows and not copied.
+- A follower is sent the DELTA between its target (the leader's net x ratio, or fixed, capped:
+  `copytrade.sizing`) and what its broker account holds now, read under the follower
+  position's lock (D33). So an add adds, a partial close partially closes, a reversal reverses,
+  and a follower already at target is sent nothing.
+- All followers of a group at once, each on its own thread (D27/D32): a group costs about one
+  broker round trip, not one per follower. One follower's failure never stops another; each
+  says what failed in the broker's words.
+- After its order, the follower's position is read again: not at target -> "drifted", with why.
+- A fill older than ``COPY_MAX_FILL_AGE_SECONDS`` (recorded late, from a snapshot after a long
+  gap) is not copied blind: the group's followers are compared instead and marked drifted.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, Follower
+from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
+from trading.broker_view import position_read, position_wait
+from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, Side
+from trading.brokers.services import broker_for
+from trading.in_doubt import InDoubt
+from trading.models import Fill, Order
+from trading.orders import copy_order_place_once
+from trading.position_lock import position_lock
+
+logger = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 30.0
+
+
+def leading_groups(*, subaccount_pk: int) -> list[CopyGroup]:
+    """The enabled copy groups ``subaccount_pk`` leads."""
+    return list(
+        CopyGroup.objects.filter(leader_id=subaccount_pk, enabled=True).select_related(
+            "leader__connection"
+        )
+    )
+
+
+def fill_copy(*, fill_pk: int) -> list[CopyEvent]:
+    """Copy one recorded leader fill to every enabled follower of every enabled group its
+    account leads (see the module's guarantees). Returns the events it worked on."""
+    fill = Fill.objects.select_related("subaccount__connection").get(pk=fill_pk)
+    if CopyOutcome.objects.filter(orders__fills=fill).exists():
+        return []  # D28: a copy order's own fill never triggers copying
+    events = []
+    for group in leading_groups(subaccount_pk=fill.subaccount_id):
+        event, _ = CopyEvent.objects.get_or_create(
+            group=group, leader_fill=fill, defaults={"symbol": fill.symbol}
+        )
+        if event.finished_at is None:
+            event_carry_out(event=event)
+        events.append(event)
+    return events
+
+
+def event_carry_out(*, event: CopyEvent) -> None:
+    """Read the leader's net position once, then bring every follower to its target at once."""
+    group, fill = event.group, event.leader_fill
+    leader = group.leader
+    broker = broker_for(connection=leader.connection)
+    try:
+        leader_net = position_read(
+            broker, account_id=leader.broker_account_id, symbol=fill.symbol
+        ).net_pos
+    finally:
+        broker.close()
+    CopyEvent.objects.filter(pk=event.pk).update(leader_position=leader_net)
+    followers = list(
+        group.followers.filter(enabled=True)
+        .exclude(sync_state=Follower.SyncState.DISARMED)
+        .select_related("subaccount__connection")
+    )
+    too_old = fill.filled_at < timezone.now() - timedelta(
+        seconds=settings.COPY_MAX_FILL_AGE_SECONDS
+    )
+    CopyOutcome.objects.bulk_create(
+        [CopyOutcome(event=event, follower=f) for f in followers], ignore_conflicts=True
+    )
+    outcomes = list(
+        CopyOutcome.objects.filter(event=event, follower__in=followers)
+        .exclude(status__in=(CopyOutcome.Status.DONE, CopyOutcome.Status.NOTHING))
+        .select_related("follower__subaccount__connection")
+    )
+
+    def one(outcome: CopyOutcome) -> None:
+        try:
+            follower_sync(outcome=outcome, leader_net=leader_net, compare_only=too_old)
+        except Exception:  # recorded by follower_sync; never stops another follower
+            logger.exception("copy: follower %s failed outside its own handling", outcome.pk)
+        finally:
+            connection.close()
+
+    if len(outcomes) == 1:
+        one(outcomes[0])
+    elif outcomes:
+        with ThreadPoolExecutor(
+            max_workers=min(settings.COPY_FOLLOWER_CONCURRENCY, len(outcomes)),
+            thread_name_prefix=f"copy{event.pk}",
+        ) as pool:
+            list(pool.map(one, outcomes))
+    CopyEvent.objects.filter(pk=event.pk).update(finished_at=timezone.now())
+
+
+def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool = False) -> None:
+    """Bring one follower to its target for ``leader_net`` (or, ``compare_only``, only say
+    whether it is there), recorded on ``outcome`` and on the follower's sync state."""
+    follower = outcome.follower
+    subaccount = follower.subaccount
+    now = timezone.now()
+    CopyOutcome.objects.filter(pk=outcome.pk).update(started_at=now)
+    try:
+        contract = follower_contract(
+            leader_symbol=outcome.event.symbol, symbol_map=follower.symbol_map or {}
+        )
+    except ValueError as exc:
+        _finish(outcome, CopyOutcome.Status.FAILED, error=f"contract mapping: {exc}")
+        return
+    symbol = contract.tradovate_name
+    sizing = Sizing(
+        ratio=follower.ratio, fixed_qty=follower.fixed_qty, max_contracts=follower.max_contracts
+    )
+    group = outcome.event.group
+    if leader_net == 0 and not group.flatten_when_leader_flat:
+        _finish(outcome, CopyOutcome.Status.NOTHING, symbol=symbol, reason="leader flat: kept")
+        return
+    target = follower_target(leader_net=leader_net, sizing=sizing)
+    try:
+        with position_lock(subaccount=subaccount, symbol=symbol, timeout=LOCK_WAIT_SECONDS):
+            broker = broker_for(connection=subaccount.connection)
+            try:
+                _sync_locked(broker, outcome, symbol=symbol, target=target, compare=compare_only)
+            finally:
+                broker.close()
+    except TimeoutError:
+        _finish(
+            outcome,
+            CopyOutcome.Status.FAILED,
+            symbol=symbol,
+            target=target,
+            error=f"{subaccount.name} {symbol} was busy for {LOCK_WAIT_SECONDS:g} s (a signal "
+            "or another copy held it): nothing sent; use Resync",
+        )
+    except InDoubt as exc:
+        _finish(outcome, CopyOutcome.Status.IN_DOUBT, symbol=symbol, target=target, error=str(exc))
+    except BrokerError as exc:
+        _finish(outcome, CopyOutcome.Status.FAILED, symbol=symbol, target=target, error=str(exc))
+        follower_mark(follower, Follower.SyncState.DRIFTED, f"the copy failed: {exc}")
+
+
+def _sync_locked(
+    broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int, compare: bool
+) -> None:
+    follower = outcome.follower
+    subaccount = follower.subaccount
+    account_id = subaccount.broker_account_id
+    held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
+    delta = follower_delta(target=target, held=held)
+    cl_ord_id = f"cp{outcome.event.leader_fill.broker_fill_id}-{follower.pk}"
+    earlier = Order.objects.filter(cl_ord_id=cl_ord_id).exists()
+    if compare or (delta == 0 and not earlier):
+        drifted = delta != 0
+        _finish(
+            outcome,
+            CopyOutcome.Status.NOTHING,
+            symbol=symbol,
+            target=target,
+            held_before=held,
+            delta=0,
+            reason=(
+                f"the leader's fill is too old to copy blind; {held:+d} held, target {target:+d}"
+                if compare
+                else f"already at target {target:+d}"
+            ),
+        )
+        if drifted:
+            follower_mark(
+                follower, Follower.SyncState.DRIFTED, f"holds {held:+d}, target {target:+d}"
+            )
+        return
+    if delta != 0 or earlier:
+        row = copy_order_place_once(
+            broker,
+            subaccount=subaccount,
+            request=OrderRequest(
+                account_id=account_id,
+                account_name=subaccount.name,
+                symbol=symbol,
+                side=Side.BUY if delta > 0 else Side.SELL,
+                qty=abs(delta) or 1,
+                order_type=OrderType.MARKET,
+                cl_ord_id=cl_ord_id,
+            ),
+        )
+        outcome.orders.add(row)
+    after = position_wait(
+        broker,
+        account_id=account_id,
+        symbol=symbol,
+        until=lambda pos: pos == target,
+    ).net_pos
+    _finish(
+        outcome,
+        CopyOutcome.Status.DONE,
+        symbol=symbol,
+        target=target,
+        held_before=held,
+        delta=delta,
+        reason=f"{held:+d} -> {after:+d} (target {target:+d})",
+    )
+    if after == target:
+        follower_mark(follower, Follower.SyncState.IN_SYNC, "")
+    else:
+        follower_mark(
+            follower,
+            Follower.SyncState.DRIFTED,
+            f"holds {after:+d} after the copy, target {target:+d}",
+        )
+
+
+def follower_mark(follower: Follower, state: str, reason: str) -> None:
+    """Record a follower's sync state (a disarmed follower stays disarmed until re-armed)."""
+    Follower.objects.filter(pk=follower.pk).exclude(sync_state=Follower.SyncState.DISARMED).exclude(
+        sync_state=state, sync_reason=reason
+    ).update(sync_state=state, sync_reason=reason, sync_changed_at=timezone.now())
+
+
+def _finish(outcome: CopyOutcome, status: str, **fields: object) -> None:
+    fields = {k: v for k, v in fields.items() if v is not None}
+    with transaction.atomic():
+        CopyOutcome.objects.filter(pk=outcome.pk).update(
+            status=status, finished_at=timezone.now(), **fields
+        )
