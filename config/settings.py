@@ -151,6 +151,9 @@ CHANNEL_LAYERS = {
 COPY_MAX_FILL_AGE_SECONDS = env.int("COPY_MAX_FILL_AGE_SECONDS", default=120)
 # Followers of one group served at once (each its own thread and database connection).
 COPY_FOLLOWER_CONCURRENCY = env.int("COPY_FOLLOWER_CONCURRENCY", default=16)
+# A worker copying a fill renews a lease this long; when it lapses (the worker died) beat's
+# sweep copies the fill again.
+COPY_LEASE_SECONDS = env.int("COPY_LEASE_SECONDS", default=10)
 
 # --- celery (see config/celery.py for the reasoning behind each choice) -----------------------
 CELERY_BROKER_URL = REDIS_URL
@@ -174,6 +177,12 @@ CELERY_BEAT_SCHEDULE = {
     # is overdue are looked up (exactly once: locks + clOrdIds).
     "resume-stale-signals": {
         "task": "trading.resume_stale_signals",
+        "schedule": 5.0,
+        "options": {"queue": "default"},
+    },
+    # Leader fills whose copying worker died (lease lapsed) are copied again (exactly once).
+    "resume-stale-copies": {
+        "task": "copytrade.resume_stale_copies",
         "schedule": 5.0,
         "options": {"queue": "default"},
     },

@@ -18,6 +18,10 @@ leader account. What it guarantees:
   broker round trip, not one per follower. One follower's failure never stops another; each
   says what failed in the broker's words.
 - After its order, the follower's position is read again: not at target -> "drifted", with why.
+- A worker killed mid-way stops renewing its event's lease; beat's sweep copies the fill again
+  within seconds (``copy_events_without_worker``), which is safe for the reasons above. A
+  follower whose order call went unanswered is "in doubt": the event stays unfinished and the
+  sweep looks the order up again (never re-sent) for the in-doubt schedule's length.
 - A fill older than ``COPY_MAX_FILL_AGE_SECONDS`` (recorded late, from a snapshot after a long
   gap) is not copied blind: the group's followers are compared instead and marked drifted.
 """
@@ -32,12 +36,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.redis import redis_key
+from config.run_lease import run_lease, run_leases_lapsed
 from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, Follower
 from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
 from trading.broker_view import position_read, position_wait
 from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, Side
 from trading.brokers.services import broker_for
-from trading.in_doubt import InDoubt
+from trading.in_doubt import InDoubt, lookup_delays
 from trading.models import Fill, Order
 from trading.orders import copy_order_place_once
 from trading.position_lock import position_lock
@@ -68,9 +74,31 @@ def fill_copy(*, fill_pk: int) -> list[CopyEvent]:
             group=group, leader_fill=fill, defaults={"symbol": fill.symbol}
         )
         if event.finished_at is None:
-            event_carry_out(event=event)
+            with run_lease(
+                key=_lease_key(event.pk),
+                ttl=settings.COPY_LEASE_SECONDS,
+                what=f"copy event {event.pk}",
+            ):
+                event_carry_out(event=event)
         events.append(event)
     return events
+
+
+def _lease_key(event_pk: int) -> str:
+    return redis_key("copying", str(event_pk))
+
+
+def copy_events_without_worker() -> list[int]:
+    """Leader fills whose copy was begun and not finished, with no live worker on it (its
+    lease lapsed: the worker was killed): the fills to copy again (safe: see the module)."""
+    started_before = timezone.now() - timedelta(seconds=settings.COPY_LEASE_SECONDS)
+    candidates = dict(
+        CopyEvent.objects.filter(finished_at__isnull=True, received_at__lt=started_before)
+        .values_list("pk", "leader_fill_id")
+        .order_by("pk")
+    )
+    lapsed = set(run_leases_lapsed(keys=[_lease_key(pk) for pk in candidates]))
+    return sorted({fill for pk, fill in candidates.items() if _lease_key(pk) in lapsed})
 
 
 def event_carry_out(*, event: CopyEvent) -> None:
@@ -118,6 +146,10 @@ def event_carry_out(*, event: CopyEvent) -> None:
             thread_name_prefix=f"copy{event.pk}",
         ) as pool:
             list(pool.map(one, outcomes))
+    in_doubt = CopyOutcome.objects.filter(event=event, status=CopyOutcome.Status.IN_DOUBT)
+    looking_up = timezone.now() - event.received_at < timedelta(seconds=sum(lookup_delays()))
+    if in_doubt.exists() and looking_up:
+        return  # not finished: the sweep runs it again once its lease lapses (a look-up)
     CopyEvent.objects.filter(pk=event.pk).update(finished_at=timezone.now())
 
 

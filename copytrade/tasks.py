@@ -10,3 +10,14 @@ def copy_fill(fill_pk: int) -> int:
     from copytrade.replication import fill_copy
 
     return len(fill_copy(fill_pk=fill_pk))
+
+
+@app.task(name="copytrade.resume_stale_copies", max_retries=0)
+def resume_stale_copies() -> int:
+    """Beat, every 5 s: copies whose worker died (their lease lapsed) are run again."""
+    from copytrade.replication import copy_events_without_worker
+
+    stale = copy_events_without_worker()
+    for fill_pk in stale:
+        copy_fill.delay(fill_pk)
+    return len(stale)

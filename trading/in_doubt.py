@@ -17,7 +17,6 @@ sweep. Each run looks the in-doubt orders up by clOrdId before anything else:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -163,39 +162,17 @@ def signal_lease(*, signal_id: int) -> Iterator[None]:
     """While the block runs, a Redis key says this signal has a live executor (renewed every
     third of ``SIGNAL_LEASE_SECONDS``). A killed worker stops renewing it: the sweep resumes
     the signal within seconds instead of waiting for a fixed age."""
-    from config.redis import redis_client
+    from config.run_lease import run_lease
 
-    ttl = settings.SIGNAL_LEASE_SECONDS
-    key = _lease_key(signal_id)
-    stop = threading.Event()
-
-    def renew() -> None:
-        while not stop.wait(ttl / 3):
-            try:
-                redis_client().set(key, "1", ex=ttl)
-            except Exception:  # Redis down: the sweep may resume it; locks keep that safe
-                logger.exception("signal %s: lease not renewed", signal_id)
-
-    try:
-        redis_client().set(key, "1", ex=ttl)
-    except Exception:
-        logger.exception("signal %s: lease not taken", signal_id)
-    renewer = threading.Thread(target=renew, name=f"lease{signal_id}", daemon=True)
-    renewer.start()
-    try:
+    with run_lease(
+        key=_lease_key(signal_id), ttl=settings.SIGNAL_LEASE_SECONDS, what=f"signal {signal_id}"
+    ):
         yield
-    finally:
-        stop.set()
-        renewer.join(timeout=1)
-        try:
-            redis_client().delete(key)
-        except Exception:
-            logger.exception("signal %s: lease not released", signal_id)
 
 
 def signals_without_executor() -> list[int]:
     """Signals still executing whose lease has lapsed: their worker is gone."""
-    from config.redis import redis_client
+    from config.run_lease import run_leases_lapsed
 
     started_before = timezone.now() - timedelta(seconds=settings.SIGNAL_LEASE_SECONDS)
     candidates = list(
@@ -205,5 +182,5 @@ def signals_without_executor() -> list[int]:
     )
     if not candidates:
         return []
-    alive = redis_client().mget([_lease_key(pk) for pk in candidates])
-    return [pk for pk, lease in zip(candidates, alive, strict=True) if lease is None]
+    lapsed = set(run_leases_lapsed(keys=[_lease_key(pk) for pk in candidates]))
+    return [pk for pk in candidates if _lease_key(pk) in lapsed]
