@@ -41,6 +41,7 @@ class Config:
     client_timeout_ms: int = 10000
     walk_ms: int = 0
     seed: int = 7
+    demo_accounts: tuple[str, ...] = ("DEMO1001", "DEMO1002")
 
 
 class BadRequest(Exception):
@@ -288,7 +289,7 @@ class Simulator:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.exchange = Exchange()
+        self.exchange = Exchange(demo_accounts=config.demo_accounts)
         self.connections: list[Connection] = []
         self.arrivals: deque[float] = deque()
         self.rng = random.Random(config.seed)

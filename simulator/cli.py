@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10000,
         help="close a WebSocket whose client sent nothing for this long",
     )
+    parser.add_argument(
+        "--demo-accounts",
+        default="DEMO1001,DEMO1002",
+        help="the demo login's accounts, comma-separated (ids from 1001 in this order)",
+    )
     parser.add_argument("--log-level", default="warning")
 
 
@@ -37,6 +42,11 @@ def run(options: dict[str, Any]) -> None:
         client_timeout_ms=int(options.get("client_timeout_ms", 10000)),
         walk_ms=int(options.get("walk_ms", 0)),
         seed=int(options.get("seed", 7)),
+        demo_accounts=tuple(
+            name.strip()
+            for name in str(options.get("demo_accounts") or "DEMO1001,DEMO1002").split(",")
+            if name.strip()
+        ),
     )
     host, port = str(options.get("host", "127.0.0.1")), int(options.get("port", 8100))
     print(  # noqa: T201

@@ -151,9 +151,14 @@ class FaultError(ValueError):
 class Exchange:
     """The whole simulated broker; ``reset`` restores the seeded state (contract ids stay)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        demo_accounts: tuple[str, ...] = ("DEMO1001", "DEMO1002"),
+    ) -> None:
         self.clock = clock
         self.catalog = Catalog()
+        self.demo_accounts = demo_accounts  # the "demo" login's accounts, ids from 1001
         self.reset()
 
     def reset(self) -> None:
@@ -165,7 +170,7 @@ class Exchange:
         self.tickets: dict[str, Ticket] = {}
         self._next_user_id = 1
         self._next_account_id = 1001
-        self.add_user("demo", "demo-password", ["DEMO1001", "DEMO1002"])
+        self.add_user("demo", "demo-password", list(self.demo_accounts))
 
     # --- users and tokens ------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ DEMO_PASSWORD = "demo-trader-2026"
 ADMIN_EMAIL = "support@bracketeer.local"
 ADMIN_PASSWORD = "support-desk-2026"
 PAPER_LABEL = "Paper (simulator)"
+COPY_GROUP = "Copy demo"
 
 
 def _ensure(email: str, password: str, *, staff: bool) -> User:
@@ -34,11 +35,28 @@ def _ensure(email: str, password: str, *, staff: bool) -> User:
     return user
 
 
+# The simulator `make demo` starts has these accounts on the demo login (Procfile).
+DEMO_ACCOUNTS = ((1001, "DEMO1001"), (1002, "DEMO1002"), (1003, "DEMO1003"), (1004, "DEMO1004"))
+
+
+def _demo_copy_group(demo: User, connection: BrokerConnection) -> None:
+    """Copy demo: DEMO1002 leads; DEMO1003 follows at ratio 2, DEMO1004 inverse (ratio -1)."""
+    from copytrade.models import CopyGroup
+    from copytrade.services import copy_group_create, follower_add
+
+    if CopyGroup.objects.filter(user=demo, name=COPY_GROUP).exists():
+        return
+    account = {s.name: s for s in connection.subaccounts.all()}
+    group = copy_group_create(user=demo, name=COPY_GROUP, leader=account["DEMO1002"])
+    follower_add(group=group, subaccount=account["DEMO1003"], ratio=Decimal(2))
+    follower_add(group=group, subaccount=account["DEMO1004"], ratio=Decimal(-1))
+
+
 def _demo_strategy(demo: User, connection: BrokerConnection) -> Strategy:
     """A strategy the demo subscriber follows on the paper account DEMO1001: one MNQ contract,
     take-profit 20 ticks, stop 10 ticks, break-even at 8 ticks (+1). The simulator seeds the
     demo login's accounts as 1001/1002; "Test connection" refreshes them from the broker."""
-    for account_id, name in ((1001, "DEMO1001"), (1002, "DEMO1002")):
+    for account_id, name in DEMO_ACCOUNTS:
         Subaccount.objects.get_or_create(
             connection=connection, broker_account_id=account_id, defaults={"name": name}
         )
@@ -93,6 +111,7 @@ class Command(BaseCommand):
                 password="demo-password",
             )
         strategy = _demo_strategy(demo, connection)
+        _demo_copy_group(demo, connection)
         _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
         webhook = f"{settings.SITE_URL}/webhooks/tradingview/{strategy.webhook_token}/"
         self.stdout.write(
@@ -106,6 +125,8 @@ class Command(BaseCommand):
                     f"  Health:  {settings.SITE_URL}/healthz",
                     f"  Try an alert on the paper account ({strategy.name}):",
                     f'    curl -X POST {webhook} -d \'{{"action": "buy", "ticker": "MNQZ2026"}}\'',
+                    f"  Copy trading: “{COPY_GROUP}” copies DEMO1002 to DEMO1003 (x2) and DEMO1004"
+                    " (inverse); trade DEMO1002 by hand at the simulator: see README, Copy demo.",
                     "",
                 ]
             )
