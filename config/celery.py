@@ -87,6 +87,7 @@ def _configure() -> None:
             "trading.execute_signal": {"queue": "signals"},
             "trading.settle_in_doubt": {"queue": "signals"},
             "copytrade.copy_fill": {"queue": "copytrade"},
+            "copytrade.sync_exits": {"queue": "copytrade"},
         },
         # One direct exchange and routing key per queue: a message lands in exactly one queue.
         task_queues=[

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing.admin import ReadOnlyAdminMixin
 from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, Follower
-from copytrade.replication import follower_mark
+from copytrade.sync_state import follower_mark
 
 FOLLOWER_FIELDS = (
     "subaccount",

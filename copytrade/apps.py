@@ -10,10 +10,42 @@ class CopytradeConfig(AppConfig):
     verbose_name = "Copy trading"
 
     def ready(self) -> None:
-        from trading.mirror_signals import fill_recorded, stream_accounts_wanted
+        from trading.mirror_signals import fill_recorded, orders_changed, stream_accounts_wanted
 
         fill_recorded.connect(_leader_fill, dispatch_uid="copytrade.leader_fill")
         stream_accounts_wanted.connect(_copy_accounts, dispatch_uid="copytrade.stream_accounts")
+        orders_changed.connect(_leader_orders, dispatch_uid="copytrade.leader_orders")
+
+
+def _leader_orders(sender: Any, *, order_pks: list[int], **_: Any) -> int:
+    """Orders changed at the broker: for each changed take-profit or stop of a leader whose
+    group copies exits, its followers' copies are brought in line (queued). Returns how many
+    syncs were queued."""
+    from copytrade.exits import EXIT_TYPES
+    from copytrade.models import CopyGroup
+    from copytrade.tasks import sync_exits
+    from trading.models import Order
+
+    changed = set(
+        Order.objects.filter(pk__in=order_pks, order_type__in=EXIT_TYPES).values_list(
+            "subaccount_id", "symbol"
+        )
+    )
+    if not changed:
+        return 0
+    groups = CopyGroup.objects.filter(
+        enabled=True,
+        leader_id__in={account for account, _ in changed},
+        followers__enabled=True,
+        followers__copy_exits=True,
+    ).distinct()
+    queued = 0
+    for group in groups:
+        for account, symbol in sorted(changed):
+            if account == group.leader_id:
+                sync_exits.delay(group.pk, symbol)
+                queued += 1
+    return queued
 
 
 def _copy_accounts(sender: Any, **_: Any) -> set[int]:

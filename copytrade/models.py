@@ -142,3 +142,22 @@ class CopyOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower}: {self.status}"
+
+
+class ExitCopy(models.Model):
+    """A leader's working take-profit or stop, mirrored on one follower by one of our orders."""
+
+    TENANT_PATH: ClassVar[str] = "follower__group__user"
+
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="exit_copies")
+    leader_order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="copied_as")
+    follower_order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="exit_copy")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.leader_order_id} -> {self.follower_order_id}"

@@ -28,24 +28,37 @@ leader account. What it guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from config.redis import redis_key
 from config.run_lease import run_lease, run_leases_lapsed
-from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, Follower
+from copytrade.exits import exits_sync
+from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, ExitCopy, Follower
 from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
+from copytrade.sync_state import follower_mark
 from trading.broker_view import position_read, position_wait
-from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, Side
+from trading.brokers.base import (
+    Broker,
+    BrokerError,
+    BrokerRejected,
+    OrderRequest,
+    OrderType,
+    Side,
+)
 from trading.brokers.services import broker_for
 from trading.in_doubt import InDoubt, lookup_delays
 from trading.models import Fill, Order
-from trading.orders import copy_order_place_once
+from trading.orders import order_cancel
+from trading.orders_copy import copy_order_place_once
 from trading.position_lock import position_lock
 
 logger = logging.getLogger(__name__)
@@ -197,6 +210,57 @@ def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool =
     except BrokerError as exc:
         _finish(outcome, CopyOutcome.Status.FAILED, symbol=symbol, target=target, error=str(exc))
         follower_mark(follower, Follower.SyncState.DRIFTED, f"the copy failed: {exc}")
+        return
+    if follower.copy_exits and not compare_only:
+        _exits_follow(outcome, leader_net=leader_net)
+
+
+def _exits_follow(outcome: CopyOutcome, *, leader_net: int) -> None:
+    """After the follower's position changed: its copies of the leader's exits follow."""
+    follower = outcome.follower
+    try:
+        done = exits_sync(
+            follower=follower, leader_symbol=outcome.event.symbol, leader_net=leader_net
+        )
+    except Exception as exc:  # said on the outcome and the follower; the copy itself stands
+        logger.warning("copy exits of follower %s: %s", follower.pk, exc)
+        follower_mark(follower, Follower.SyncState.DRIFTED, f"exits not copied: {exc}")
+        done = [f"the leader's exits could not be copied: {exc}"]
+    if done:
+        CopyOutcome.objects.filter(pk=outcome.pk).update(
+            reason=Concat(F("reason"), Value("; " + "; ".join(done)))
+        )
+
+
+def _own_exit_filled(
+    broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int
+) -> int | None:
+    """When the leader's fill came from an exit this follower copies, the follower's own copy
+    does the same at its price: wait for it (no second, market, reduction); the position it
+    reached, or None when its copy did not fill (then it is cancelled, never doubled)."""
+    follower = outcome.follower
+    order_pk = outcome.event.leader_fill.order_id
+    copy = (
+        ExitCopy.objects.filter(follower=follower, leader_order_id=order_pk)
+        .select_related("follower_order")
+        .order_by("-id")
+        .first()
+        if order_pk is not None
+        else None
+    )
+    if copy is None:
+        return None
+    account_id = follower.subaccount.broker_account_id
+    after = position_wait(
+        broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == target
+    ).net_pos
+    if after == target:
+        return after
+    row = copy.follower_order
+    if row.broker_order_id is not None:
+        with contextlib.suppress(BrokerRejected):  # it filled just now: the read below says so
+            order_cancel(broker, subaccount=follower.subaccount, order_id=row.broker_order_id)
+    return None
 
 
 def _sync_locked(
@@ -206,9 +270,24 @@ def _sync_locked(
     subaccount = follower.subaccount
     account_id = subaccount.broker_account_id
     held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
-    delta = follower_delta(target=target, held=held)
     cl_ord_id = f"cp{outcome.event.leader_fill.broker_fill_id}-{follower.pk}"
     earlier = Order.objects.filter(cl_ord_id=cl_ord_id).exists()
+    if not compare and not earlier and held != target:
+        reached = _own_exit_filled(broker, outcome, symbol=symbol, target=target)
+        if reached is not None:
+            _finish(
+                outcome,
+                CopyOutcome.Status.DONE,
+                symbol=symbol,
+                target=target,
+                held_before=held,
+                delta=0,
+                reason=f"its copy of the leader's exit filled: {held:+d} -> {reached:+d}",
+            )
+            follower_mark(follower, Follower.SyncState.IN_SYNC, "")
+            return
+        held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
+    delta = follower_delta(target=target, held=held)
     if compare or (delta == 0 and not earlier):
         drifted = delta != 0
         _finish(
@@ -267,13 +346,6 @@ def _sync_locked(
             Follower.SyncState.DRIFTED,
             f"holds {after:+d} after the copy, target {target:+d}",
         )
-
-
-def follower_mark(follower: Follower, state: str, reason: str) -> None:
-    """Record a follower's sync state (a disarmed follower stays disarmed until re-armed)."""
-    Follower.objects.filter(pk=follower.pk).exclude(sync_state=Follower.SyncState.DISARMED).exclude(
-        sync_state=state, sync_reason=reason
-    ).update(sync_state=state, sync_reason=reason, sync_changed_at=timezone.now())
 
 
 def _finish(outcome: CopyOutcome, status: str, **fields: object) -> None:

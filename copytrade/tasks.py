@@ -21,3 +21,12 @@ def resume_stale_copies() -> int:
     for fill_pk in stale:
         copy_fill.delay(fill_pk)
     return len(stale)
+
+
+@app.task(name="copytrade.sync_exits", acks_late=True, max_retries=0)
+def sync_exits(group_pk: int, leader_symbol: str) -> int:
+    """Queue ``copytrade``. The group's followers' copies of the leader's exits on
+    ``leader_symbol`` brought in line (placed, changed, cancelled); idempotent."""
+    from copytrade.exits import group_exits_sync
+
+    return group_exits_sync(group_pk=group_pk, leader_symbol=leader_symbol)

@@ -34,7 +34,7 @@ from trading.brokers.services import broker_for
 from trading.brokers.tradovate.ws import StreamEvent
 from trading.contracts import parse_symbol
 from trading.live_frames import mirror_changes_publish
-from trading.mirror_signals import fill_recorded
+from trading.mirror_signals import fill_recorded, orders_changed
 from trading.models import CashBalance, Fill, Order, Position
 from trading.order_states import Source, order_fills_record, order_observe
 
@@ -141,6 +141,9 @@ def mirror_apply(*, connection_pk: int, event: StreamEvent) -> None:
 
 
 def changes_publish(login: Login, changes: Changes) -> None:
+    if changes.orders:
+        order_pks = sorted(changes.orders)
+        transaction.on_commit(lambda: orders_announce(order_pks=order_pks))
     if changes:
         user_id = login.connection.user_id
         transaction.on_commit(
@@ -170,7 +173,9 @@ def order_apply(login: Login, entity: dict[str, Any], event_type: str, changes: 
     words = str(entity.get("text") or entity.get("rejectReason") or "")
     if event_type == "Deleted" and not status:
         status = "Canceled"
-    before = (row.state, row.broker_order_id)
+    before = (row.state, row.broker_order_id, row.broker_oco_id)
+    oco = _int(entity.get("ocoId"))
+    linked: dict[str, Any] = {} if oco is None else {"broker_oco_id": oco}
     order_observe(
         row,
         status=status,
@@ -178,8 +183,9 @@ def order_apply(login: Login, entity: dict[str, Any], event_type: str, changes: 
         words=words,
         error=f"the broker rejected it: {words}" if status == "Rejected" and words else None,
         broker_order_id=order_id,
+        **linked,
     )
-    if (row.state, row.broker_order_id) != before:
+    if (row.state, row.broker_order_id, row.broker_oco_id) != before:
         changes.add_order(row)
         if before[0] == Order.State.IN_DOUBT:
             in_doubt_settled(row)
@@ -338,6 +344,13 @@ def fill_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
         order_observe(row, source=changes.source, qty=filled)
     order_fills_record(row, filled_qty=filled, avg_fill_price=average, source=changes.source)
     changes.add_order(row)
+
+
+def orders_announce(*, order_pks: list[int]) -> None:
+    """Tell the receivers (copy trading's exits) which orders changed; never raises."""
+    for receiver, result in orders_changed.send_robust(sender=Order, order_pks=order_pks):
+        if isinstance(result, Exception):
+            logger.error("mirror: orders %s: %r failed: %s", order_pks, receiver, result)
 
 
 def fill_announce(*, fill_pk: int, subaccount_pk: int) -> None:

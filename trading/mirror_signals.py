@@ -13,3 +13,7 @@ fill_recorded = Signal()
 # returns the pks of subaccounts whose login must be streamed for it (copy trading: leaders and
 # followers of enabled groups). copytrade/apps.py connects the receiver.
 stream_accounts_wanted = Signal()
+
+# Sent after commit with ``order_pks``: Order rows whose state, ids or prices the stream or a
+# reconciliation changed (copy trading mirrors a leader's exits). copytrade/apps.py connects it.
+orders_changed = Signal()

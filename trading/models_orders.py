@@ -131,6 +131,8 @@ class Order(models.Model):
     )
     cl_ord_id = models.CharField(max_length=64, unique=True)
     broker_order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The broker's one-cancels-other link shared by the two orders of a pair (from the stream).
+    broker_oco_id = models.BigIntegerField(null=True, blank=True)
     contract_id = models.BigIntegerField(null=True, blank=True)
     symbol = models.CharField(max_length=40)
     side = models.CharField(max_length=4)

@@ -50,6 +50,7 @@ _COPIED = (
     "error",
     "broker_status",
     "broker_order_id",
+    "broker_oco_id",
     "filled_qty",
     "avg_fill_price",
     "stop_price",

@@ -210,32 +210,28 @@ def _row_write(
     return row, True
 
 
-def copy_order_place_once(
-    broker: Broker, *, subaccount: Subaccount, request: OrderRequest
-) -> Order:
-    """A follower's order for one leader fill, sent once: its row (keyed by the deterministic
-    clOrdId of leader fill and follower) is written before the call. A row an earlier run left
-    is never sent again: it is looked up by its clOrdId (InDoubt while the broker does not
-    have it; reconciliation settles it when it turns up)."""
-    row, created = _row_write(
-        subaccount=subaccount, signal=None, outcome=None, request=request, role=Order.Role.ENTRY
-    )
-    if not created:
-        if row.broker_order_id is None and row.state in (
-            Order.State.SUBMITTED,
-            Order.State.IN_DOUBT,
-        ):
-            if not order_settle_by_lookup(broker, row, account_id=subaccount.broker_account_id):
-                order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
-                raise InDoubt(f"the copy order {row.cl_ord_id} is not at the broker yet")
-        return row
+def order_modify(
+    broker: Broker,
+    *,
+    row: Order,
+    qty: int,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+) -> None:
+    """Change our working order ``row`` (quantity, limit or stop price); the row takes the new
+    values. A refusal keeps the broker's words on the row and is raised."""
     try:
-        placed = broker.place_order(request)
+        broker.modify_order(
+            order_id=row.broker_order_id or 0,
+            qty=qty,
+            order_type=OrderType(row.order_type),
+            price=price,
+            stop_price=stop_price,
+        )
     except BrokerError as exc:
-        refused_or_in_doubt(exc, row, what="placing the copy order")
+        order_observe(row, source=Source.CALL, error=f"changing it was refused: {exc}")
         raise
-    order_accepted(row, broker_order_id=placed.order_id)
-    return row
+    order_observe(row, source=Source.CALL, error="", qty=qty, price=price, stop_price=stop_price)
 
 
 def orders_submitted(*rows: Order) -> None:

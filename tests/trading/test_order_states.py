@@ -123,7 +123,7 @@ ORDER_CALLS = {
     "modify_order",
     "flatten",
 }
-OWNERS = {"trading/order_states.py", "trading/orders.py"}
+OWNERS = {"trading/order_states.py", "trading/orders.py", "trading/orders_copy.py"}
 
 
 def test_only_the_lifecycle_modules_move_order_state_or_call_order_methods() -> None:
