@@ -74,7 +74,9 @@ class FollowerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
             done += 1
         self.message_user(
-            request, f"{done} follower(s) disarmed: they copy nothing until re-armed."
+            request,
+            f"{done} follower(s) disarmed: until re-armed they are only reduced and closed "
+            "with their leader, never added to.",
         )
 
 

@@ -206,9 +206,7 @@ def group_exits_sync(*, group_pk: int, leader_symbol: str) -> int:
     followers = list(
         Follower.objects.filter(
             group_id=group_pk, group__enabled=True, enabled=True, copy_exits=True
-        )
-        .exclude(sync_state=Follower.SyncState.DISARMED)
-        .select_related("group__leader", "subaccount__connection")
+        ).select_related("group__leader", "subaccount__connection")
     )
 
     def one(follower: Follower) -> None:

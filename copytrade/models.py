@@ -60,6 +60,9 @@ class Follower(models.Model):
     # Leader root -> follower root, e.g. {"NQ": "MNQ"}; other roots are copied as they are.
     symbol_map = models.JSONField(default=dict, blank=True)
     copy_exits = models.BooleanField(default=True)
+    # Today's realized loss (as the broker reports it) that disarms the follower: from then on
+    # it is only ever reduced or closed with the leader, never added to. Empty = no limit.
+    max_daily_loss = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     enabled = models.BooleanField(default=True)
     sync_state = models.CharField(
         max_length=10, choices=SyncState.choices, default=SyncState.IN_SYNC

@@ -43,7 +43,13 @@ from config.redis import redis_key
 from config.run_lease import run_lease, run_leases_lapsed
 from copytrade.exits import exits_sync
 from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, ExitCopy, Follower
-from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
+from copytrade.sizing import (
+    Sizing,
+    follower_contract,
+    follower_delta,
+    follower_target,
+    reduce_only,
+)
 from copytrade.sync_state import follower_mark
 from trading.broker_view import position_read, position_wait
 from trading.brokers.base import (
@@ -126,10 +132,8 @@ def event_carry_out(*, event: CopyEvent) -> None:
     finally:
         broker.close()
     CopyEvent.objects.filter(pk=event.pk).update(leader_position=leader_net)
-    followers = list(
-        group.followers.filter(enabled=True)
-        .exclude(sync_state=Follower.SyncState.DISARMED)
-        .select_related("subaccount__connection")
+    followers = list(  # disarmed ones too: they are still reduced and closed with the leader
+        group.followers.filter(enabled=True).select_related("subaccount__connection")
     )
     too_old = fill.filled_at < timezone.now() - timedelta(
         seconds=settings.COPY_MAX_FILL_AGE_SECONDS
@@ -263,6 +267,26 @@ def _own_exit_filled(
     return None
 
 
+def _within_guard(broker: Broker, follower: Follower, *, target: int, held: int) -> int:
+    """The target a follower may take: a disarmed one is only reduced (never added to); one
+    whose daily loss limit is reached (the broker's realized P&L of today) is disarmed first,
+    and said so."""
+    adding = abs(target) > abs(held) or (target != 0 and held != 0 and (target > 0) != (held > 0))
+    if follower.sync_state != Follower.SyncState.DISARMED and adding and follower.max_daily_loss:
+        loss = broker.day_pnl(account_id=follower.subaccount.broker_account_id).realized_loss
+        if loss >= follower.max_daily_loss:
+            follower_mark(
+                follower,
+                Follower.SyncState.DISARMED,
+                f"today's loss ${loss} reached its limit ${follower.max_daily_loss}: only closes "
+                "are copied now; re-arm it to copy entries again",
+            )
+            follower.sync_state = Follower.SyncState.DISARMED
+    if follower.sync_state == Follower.SyncState.DISARMED:
+        return reduce_only(target=target, held=held)
+    return target
+
+
 def _sync_locked(
     broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int, compare: bool
 ) -> None:
@@ -270,6 +294,7 @@ def _sync_locked(
     subaccount = follower.subaccount
     account_id = subaccount.broker_account_id
     held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
+    target = _within_guard(broker, follower, target=target, held=held)
     cl_ord_id = f"cp{outcome.event.leader_fill.broker_fill_id}-{follower.pk}"
     earlier = Order.objects.filter(cl_ord_id=cl_ord_id).exists()
     if not compare and not earlier and held != target:

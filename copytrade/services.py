@@ -77,6 +77,7 @@ def follower_add(
     symbol_map: dict[str, str] | None = None,
     copy_exits: bool = True,
     enabled: bool = True,
+    max_daily_loss: Decimal | None = None,
 ) -> Saved:
     """Add ``subaccount`` (the group owner's) as a follower, within the plan's follower limit.
 
@@ -123,6 +124,7 @@ def follower_add(
             symbol_map=mapping,
             copy_exits=copy_exits,
             enabled=enabled,
+            max_daily_loss=max_daily_loss,
         )
     warnings = []
     traders = TraderAccount.objects.filter(subaccount=subaccount, enabled=True).select_related(
@@ -147,7 +149,7 @@ def copy_group_enabled_set(*, group: CopyGroup, enabled: bool) -> CopyGroup:
 
 def follower_update(*, follower: Follower, **fields: Any) -> Follower:
     """Set the given fields (ratio, fixed_qty, max_contracts, copy_exits, enabled)."""
-    allowed = {"ratio", "fixed_qty", "max_contracts", "copy_exits", "enabled"}
+    allowed = {"ratio", "fixed_qty", "max_contracts", "copy_exits", "enabled", "max_daily_loss"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not a follower setting: {sorted(unknown)}")

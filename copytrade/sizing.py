@@ -57,3 +57,11 @@ def follower_contract(*, leader_symbol: str, symbol_map: dict[str, str]) -> Cont
     return ContractSymbol(
         root=root, month_code=leader.month_code, year=leader.year, spec=contract_spec(root)
     )
+
+
+def reduce_only(*, target: int, held: int) -> int:
+    """A disarmed follower's target: toward flat only, never added to or reversed (a target
+    beyond what it holds, or on the other side, is cut to what it holds, or to flat)."""
+    if held == 0 or target == 0 or (target > 0) != (held > 0):
+        return 0
+    return target if abs(target) <= abs(held) else held

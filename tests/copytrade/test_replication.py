@@ -141,3 +141,29 @@ def test_followers_are_served_at_once_not_one_after_another(
     assert net(sim, one.broker_account_id) == 2
     for sub in Subaccount.objects.filter(name__in=["P1", "P2", "P3"]):
         assert net(sim, sub.broker_account_id) == 2  # each brought to the leader's 2
+
+
+def test_a_follower_past_its_daily_loss_is_disarmed_and_then_only_closed_with_the_leader(
+    group: CopyGroup, subaccounts: list[Subaccount], member: User, sim_settings: Any
+) -> None:
+    """Today's loss on the follower ($20, as the broker reports it) reaches its limit ($10):
+    the next add is not copied and it says why; the leader's close is still copied."""
+    sim = sim_settings
+    follower = follower_add(
+        group=group, subaccount=subaccounts[1], max_daily_loss=Decimal(10)
+    ).follower
+    connection = subaccounts[0].connection
+    fill_copy(fill_pk=leader_trades(sim, connection, "Buy", 1).pk)
+    assert net(sim, 1002) == 1
+    sim.control.set_price(SYMBOL, 19990)
+    outside_order(sim, "Sell", 1, account_id=1002)  # by hand: the follower takes a $20 loss
+    outside_order(sim, "Buy", 1, account_id=1002)
+    assert net(sim, 1002) == 1
+
+    fill_copy(fill_pk=leader_trades(sim, connection, "Buy", 1).pk)  # an add: not copied
+    follower.refresh_from_db()
+    assert follower.sync_state == "disarmed"
+    assert "today's loss $20" in follower.sync_reason and "limit $10" in follower.sync_reason
+    assert net(sim, 1002) == 1
+    fill_copy(fill_pk=leader_trades(sim, connection, "Sell", 2).pk)  # the leader closes
+    assert (net(sim, 1001), net(sim, 1002)) == (0, 0)

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
+from copytrade.sizing import (
+    Sizing,
+    follower_contract,
+    follower_delta,
+    follower_target,
+    reduce_only,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +77,18 @@ def test_contract_mapping_keeps_month_and_year() -> None:
     assert follower_contract(leader_symbol="ESH7", symbol_map={}).tradovate_name == "ESH7"
     with pytest.raises(ValueError):
         follower_contract(leader_symbol="NQZ6", symbol_map={"NQ": "XXX"})
+
+
+@pytest.mark.parametrize(
+    ("target", "held", "allowed"),
+    [
+        (4, 2, 2),  # an add: cut to what it holds
+        (1, 2, 1),  # a partial close: copied
+        (0, 2, 0),  # a close: copied
+        (-2, 2, 0),  # a reversal: closed, never reversed
+        (2, 0, 0),  # flat: nothing opened
+        (-3, -5, -3),
+    ],
+)
+def test_a_disarmed_follower_is_only_ever_reduced(target: int, held: int, allowed: int) -> None:
+    assert reduce_only(target=target, held=held) == allowed
