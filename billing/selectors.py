@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Subaccount, User
@@ -58,6 +58,13 @@ def traders_count(*, user: User) -> int:
     return user.traders.filter(archived_at__isnull=True).count()
 
 
+def followers_count(*, user: User) -> int:
+    """The user's copy-trading followers that count against the plan (every follower of every
+    copy group, as ``copytrade.services.follower_add`` counts them)."""
+    counted: int = user.copy_groups.aggregate(n=Count("followers"))["n"]
+    return counted
+
+
 @dataclass(frozen=True)
 class LimitRow:
     label: str
@@ -77,7 +84,12 @@ def limits_overview(*, user: User) -> tuple[Membership | None, list[LimitRow]]:
             "Broker accounts", broker_accounts_count(user=user), plan.max_broker_accounts, True
         ),
         LimitRow("Traders", traders_count(user=user), plan.max_traders, plan.strategies_allowed),
-        LimitRow("Copy-trading followers", None, plan.max_followers, plan.copy_trading_allowed),
+        LimitRow(
+            "Copy-trading followers",
+            followers_count(user=user),
+            plan.max_followers,
+            plan.copy_trading_allowed,
+        ),
         LimitRow("Premium strategies", None, None, plan.premium_strategies_allowed),
         LimitRow("API access", None, None, plan.api_access_allowed),
     ]

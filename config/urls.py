@@ -17,6 +17,7 @@ urlpatterns = [
     path("dashboard/", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),
+    path("copy/", include("copytrade.urls")),
     path("", include("billing.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -121,7 +121,10 @@ class CopyOutcome(models.Model):
         IN_DOUBT = "in_doubt", "In doubt"
 
     event = models.ForeignKey(CopyEvent, on_delete=models.CASCADE, related_name="outcomes")
-    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="outcomes")
+    # A follower removed keeps its lines in the copy log (the account is still named).
+    follower = models.ForeignKey(
+        Follower, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcomes"
+    )
     symbol = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     target = models.IntegerField(null=True, blank=True)

@@ -51,7 +51,7 @@ from copytrade.sizing import (
     reduce_only,
 )
 from copytrade.sync_state import follower_mark
-from trading.broker_view import position_read, position_wait
+from trading.broker_view import SafetyBlock, position_read, position_wait
 from trading.brokers.base import (
     Broker,
     BrokerError,
@@ -84,9 +84,9 @@ def leading_groups(*, subaccount_pk: int) -> list[CopyGroup]:
 def fill_copy(*, fill_pk: int) -> list[CopyEvent]:
     """Copy one recorded leader fill to every enabled follower of every enabled group its
     account leads (see the module's guarantees). Returns the events it worked on."""
-    fill = Fill.objects.select_related("subaccount__connection").get(pk=fill_pk)
-    if CopyOutcome.objects.filter(orders__fills=fill).exists():
-        return []  # D28: a copy order's own fill never triggers copying
+    fill = Fill.objects.select_related("subaccount__connection", "order").get(pk=fill_pk)
+    if fill.order is not None and fill.order.for_copy:
+        return []  # D28: a fill of an order placed for copying never triggers copying
     events = []
     for group in leading_groups(subaccount_pk=fill.subaccount_id):
         event, _ = CopyEvent.objects.get_or_create(
@@ -173,7 +173,7 @@ def event_carry_out(*, event: CopyEvent) -> None:
 def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool = False) -> None:
     """Bring one follower to its target for ``leader_net`` (or, ``compare_only``, only say
     whether it is there), recorded on ``outcome`` and on the follower's sync state."""
-    follower = outcome.follower
+    follower = _follower_of(outcome)
     subaccount = follower.subaccount
     now = timezone.now()
     CopyOutcome.objects.filter(pk=outcome.pk).update(started_at=now)
@@ -211,7 +211,7 @@ def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool =
         )
     except InDoubt as exc:
         _finish(outcome, CopyOutcome.Status.IN_DOUBT, symbol=symbol, target=target, error=str(exc))
-    except BrokerError as exc:
+    except (BrokerError, SafetyBlock) as exc:
         _finish(outcome, CopyOutcome.Status.FAILED, symbol=symbol, target=target, error=str(exc))
         follower_mark(follower, Follower.SyncState.DRIFTED, f"the copy failed: {exc}")
         return
@@ -221,7 +221,7 @@ def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool =
 
 def _exits_follow(outcome: CopyOutcome, *, leader_net: int) -> None:
     """After the follower's position changed: its copies of the leader's exits follow."""
-    follower = outcome.follower
+    follower = _follower_of(outcome)
     try:
         done = exits_sync(
             follower=follower, leader_symbol=outcome.event.symbol, leader_net=leader_net
@@ -242,7 +242,7 @@ def _own_exit_filled(
     """When the leader's fill came from an exit this follower copies, the follower's own copy
     does the same at its price: wait for it (no second, market, reduction); the position it
     reached, or None when its copy did not fill (then it is cancelled, never doubled)."""
-    follower = outcome.follower
+    follower = _follower_of(outcome)
     order_pk = outcome.event.leader_fill.order_id
     copy = (
         ExitCopy.objects.filter(follower=follower, leader_order_id=order_pk)
@@ -290,7 +290,7 @@ def _within_guard(broker: Broker, follower: Follower, *, target: int, held: int)
 def _sync_locked(
     broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int, compare: bool
 ) -> None:
-    follower = outcome.follower
+    follower = _follower_of(outcome)
     subaccount = follower.subaccount
     account_id = subaccount.broker_account_id
     held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
@@ -371,6 +371,15 @@ def _sync_locked(
             Follower.SyncState.DRIFTED,
             f"holds {after:+d} after the copy, target {target:+d}",
         )
+
+
+def _follower_of(outcome: CopyOutcome) -> Follower:
+    """The follower an outcome being worked on belongs to (only a removed follower's old log
+    lines have none, and those are never worked on)."""
+    follower = outcome.follower
+    if follower is None:
+        raise ValueError(f"copy outcome {outcome.pk} has no follower (removed)")
+    return follower
 
 
 def _finish(outcome: CopyOutcome, status: str, **fields: object) -> None:

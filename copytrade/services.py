@@ -67,6 +67,18 @@ def copy_path(*, start: Subaccount, goal: Subaccount) -> list[Subaccount] | None
     return None
 
 
+def symbol_map_checked(symbol_map: dict[str, str]) -> dict[str, str]:
+    """The contract mapping in upper case, every root known; else ``CopySetupError`` naming
+    the pair."""
+    mapping = {k.strip().upper(): v.strip().upper() for k, v in symbol_map.items()}
+    for root, mapped in mapping.items():
+        try:
+            contract_spec(root), contract_spec(mapped)
+        except ValueError as exc:
+            raise CopySetupError(f"Contract mapping {root} → {mapped}: {exc}") from None
+    return mapping
+
+
 def follower_add(
     *,
     group: CopyGroup,
@@ -93,12 +105,7 @@ def follower_add(
         raise CopySetupError(f"{subaccount.name} leads this group: it cannot follow itself.")
     if fixed_qty is None and ratio == 0:
         raise CopySetupError("A ratio of 0 would copy nothing: use a ratio or a fixed quantity.")
-    mapping = {k.strip().upper(): v.strip().upper() for k, v in (symbol_map or {}).items()}
-    for root, mapped in mapping.items():
-        try:
-            contract_spec(root), contract_spec(mapped)
-        except ValueError as exc:
-            raise CopySetupError(f"Contract mapping {root} → {mapped}: {exc}") from None
+    mapping = symbol_map_checked(symbol_map or {})
     loop = copy_path(start=subaccount, goal=group.leader)
     if loop is not None:
         chain = " → ".join(s.name for s in [*loop, subaccount])
@@ -148,11 +155,27 @@ def copy_group_enabled_set(*, group: CopyGroup, enabled: bool) -> CopyGroup:
 
 
 def follower_update(*, follower: Follower, **fields: Any) -> Follower:
-    """Set the given fields (ratio, fixed_qty, max_contracts, copy_exits, enabled)."""
-    allowed = {"ratio", "fixed_qty", "max_contracts", "copy_exits", "enabled", "max_daily_loss"}
+    """Set the given fields (ratio, fixed_qty, max_contracts, symbol_map, copy_exits, enabled,
+    max_daily_loss), refused like ``follower_add`` (a ratio of 0 without a fixed quantity, an
+    unknown root in the mapping) with ``CopySetupError``; nothing is saved then."""
+    allowed = {
+        "ratio",
+        "fixed_qty",
+        "max_contracts",
+        "symbol_map",
+        "copy_exits",
+        "enabled",
+        "max_daily_loss",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not a follower setting: {sorted(unknown)}")
+    if "symbol_map" in fields:
+        fields["symbol_map"] = symbol_map_checked(fields["symbol_map"] or {})
+    ratio = fields.get("ratio", follower.ratio)
+    fixed_qty = fields.get("fixed_qty", follower.fixed_qty)
+    if fixed_qty is None and ratio == 0:
+        raise CopySetupError("A ratio of 0 would copy nothing: use a ratio or a fixed quantity.")
     for name, value in fields.items():
         setattr(follower, name, value)
     follower.save(update_fields=list(fields))
@@ -166,3 +189,9 @@ def follower_rearm(*, follower: Follower) -> Follower:
     )
     follower.refresh_from_db()
     return follower
+
+
+def follower_remove(*, follower: Follower) -> None:
+    """The account stops following. Its positions and orders at the broker are not touched;
+    its lines in the copy log are deleted with it (``CopyOutcome`` cascades)."""
+    Follower.objects.filter(pk=follower.pk).delete()

@@ -73,6 +73,22 @@ def _trader_with_account(owner: User) -> dict[str, Any]:
     return {"pk": account.trader_id}
 
 
+def _copy_group(owner: User) -> dict[str, Any]:
+    from copytrade.models import CopyGroup
+
+    leader = SubaccountFactory.create(connection__user=owner)
+    return {"pk": CopyGroup.objects.create(user=owner, name="Main", leader=leader).pk}
+
+
+def _follower(owner: User) -> dict[str, Any]:
+    from copytrade.models import CopyGroup, Follower
+
+    leader = SubaccountFactory.create(connection__user=owner)
+    group = CopyGroup.objects.create(user=owner, name="Main", leader=leader)
+    account = SubaccountFactory.create(connection=leader.connection)
+    return {"pk": Follower.objects.create(group=group, subaccount=account).pk}
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
@@ -113,6 +129,16 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "trading:account_close_state": lambda owner: {
         "pk": SubaccountFactory.create(connection__user=owner).pk
     },
+    "copytrade:group_detail": _copy_group,
+    "copytrade:group_live": _copy_group,
+    "copytrade:group_toggle": _copy_group,
+    "copytrade:follower_add": _copy_group,
+    "copytrade:copy_log": _copy_group,
+    "copytrade:copy_log_live": _copy_group,
+    "copytrade:follower_edit": _follower,
+    "copytrade:follower_remove": _follower,
+    "copytrade:follower_resync": _follower,
+    "copytrade:follower_rearm": _follower,
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
@@ -132,6 +158,13 @@ SPECIAL: dict[str, dict[str, Any]] = {
     # Restoring is POST-only and redirects to the restored object.
     "trading:strategy_restore": {"method": "post", "ok": {302}},
     "trading:trader_restore": {"method": "post", "ok": {302}},
+    # Copy trading's POST-only actions: an empty toggle or follower form is bad input (400);
+    # removing, re-arming and resyncing (refused or failed: said in a message) redirect (302).
+    "copytrade:group_toggle": {"method": "post", "ok": {400}},
+    "copytrade:follower_add": {"method": "post", "ok": {400}},
+    "copytrade:follower_remove": {"method": "post", "ok": {302}},
+    "copytrade:follower_rearm": {"method": "post", "ok": {302}},
+    "copytrade:follower_resync": {"method": "post", "ok": {302}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

@@ -143,6 +143,9 @@ class Order(models.Model):
     role = models.CharField(max_length=12, choices=Role.choices)
     # Placed by hand at the broker (or by another app): seen on the stream, never ours to act on.
     external = models.BooleanField(default=False)
+    # Placed to copy a leader (a copied fill, a copied exit, a resync): its fills are never
+    # copied on (D28).
+    for_copy = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.CREATED)
     # The broker's last ``ordStatus`` and text, in its own words.
     broker_status = models.CharField(max_length=20, blank=True, default="")

@@ -188,10 +188,12 @@ def _row_write(
     outcome: SignalOutcome | None,
     request: OrderRequest,
     role: str,
+    for_copy: bool = False,
 ) -> tuple[Order, bool]:
     try:
         with transaction.atomic():
             row = Order.objects.create(
+                for_copy=for_copy,
                 cl_ord_id=request.cl_ord_id,
                 subaccount=subaccount,
                 signal=signal,

@@ -27,7 +27,7 @@ def copy_order_place_once(
     is never sent again: it is looked up by its clOrdId (InDoubt while the broker does not
     have it; reconciliation settles it when it turns up)."""
     row, created = _row_write(
-        subaccount=subaccount, signal=None, outcome=None, request=request, role=role
+        subaccount=subaccount, signal=None, outcome=None, request=request, role=role, for_copy=True
     )
     if not created:
         _copy_row_settle(broker, subaccount=subaccount, row=row)
@@ -61,9 +61,15 @@ def copy_oco_place_once(
         outcome=None,
         request=take_profit,
         role=Order.Role.TAKE_PROFIT,
+        for_copy=True,
     )
     stop_row, _ = _row_write(
-        subaccount=subaccount, signal=None, outcome=None, request=stop, role=Order.Role.STOP
+        subaccount=subaccount,
+        signal=None,
+        outcome=None,
+        request=stop,
+        role=Order.Role.STOP,
+        for_copy=True,
     )
     if not created:
         for row in (tp_row, stop_row):
