@@ -1,4 +1,5 @@
-"""Follower orders for copy trading: sent once, by deterministic clOrdIds, rows before calls.
+"""Copy-trading orders: a follower's (``for_copy``: their fills are never copied on) and the
+copy panel's on a leader (copied like any leader trade); sent once, rows before calls.
 
 Part of the order lifecycle with `trading.orders` (the calls) and `trading.order_states` (the
 states): a copy order's row is written before its call; a row an earlier run left is looked up
@@ -21,13 +22,14 @@ def copy_order_place_once(
     subaccount: Subaccount,
     request: OrderRequest,
     role: str = Order.Role.ENTRY,
+    for_copy: bool = True,
 ) -> Order:
     """A follower's order for one leader fill, sent once: its row (keyed by the deterministic
     clOrdId of leader fill and follower) is written before the call. A row an earlier run left
     is never sent again: it is looked up by its clOrdId (InDoubt while the broker does not
     have it; reconciliation settles it when it turns up)."""
     row, created = _row_write(
-        subaccount=subaccount, signal=None, outcome=None, request=request, role=role, for_copy=True
+        subaccount=subaccount, signal=None, outcome=None, request=request, role=role, for_copy=for_copy
     )
     if not created:
         _copy_row_settle(broker, subaccount=subaccount, row=row)
@@ -51,7 +53,12 @@ def _copy_row_settle(broker: Broker, *, subaccount: Subaccount, row: Order) -> N
 
 
 def copy_oco_place_once(
-    broker: Broker, *, subaccount: Subaccount, take_profit: OrderRequest, stop: OrderRequest
+    broker: Broker,
+    *,
+    subaccount: Subaccount,
+    take_profit: OrderRequest,
+    stop: OrderRequest,
+    for_copy: bool = True,
 ) -> tuple[Order, Order]:
     """A follower's take-profit + stop pair (one-cancels-other) mirroring a leader's pair, sent
     once: both rows before the call; rows an earlier run left are looked up, never re-sent."""
@@ -61,7 +68,7 @@ def copy_oco_place_once(
         outcome=None,
         request=take_profit,
         role=Order.Role.TAKE_PROFIT,
-        for_copy=True,
+        for_copy=for_copy,
     )
     stop_row, _ = _row_write(
         subaccount=subaccount,
@@ -69,7 +76,7 @@ def copy_oco_place_once(
         outcome=None,
         request=stop,
         role=Order.Role.STOP,
-        for_copy=True,
+        for_copy=for_copy,
     )
     if not created:
         for row in (tp_row, stop_row):
