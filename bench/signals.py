@@ -15,61 +15,28 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal as signals
-import socket
-import statistics
 import subprocess
-import sys
 import time
 import uuid
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
-DB_NAME = "bracketeer_bench"
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_KEY_PREFIX": "bracketeer-bench",
-    }
+from _common import (
+    BIN,
+    bench_environment,
+    pct,
+    prepare_database,
+    redis_clear,
+    sim_time,
+    start,
+    stop,
+    stop_children_on_sigterm,
+    web_start,
 )
+
+bench_environment(database="bracketeer_bench", redis_prefix="bracketeer-bench")
 RATE = int(os.environ.get("BENCH_RATE", "200"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "40"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def prepare_database() -> None:
-    subprocess.run([sys.executable, "scripts/ensure_db.py"], cwd=ROOT, check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-
-
-def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signals.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signals.SIGKILL)
 
 
 def worker(concurrency_per_signal: int) -> subprocess.Popen[bytes]:
@@ -94,33 +61,16 @@ def worker(concurrency_per_signal: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-
-def sim_time(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}")  # runs the finally blocks: children stopped
-
-
 def main() -> None:
-    signals.signal(signals.SIGTERM, _exit_on_sigterm)
+    stop_children_on_sigterm()
     prepare_database()
     import django
 
     django.setup()
     import httpx
 
-    from config.redis import redis_client
-
     # A clean slate: queued messages of an earlier, interrupted run would be measured too.
-    client_redis = redis_client()
-    stale = list(client_redis.scan_iter(match=f"{os.environ['REDIS_KEY_PREFIX']}:*"))
-    if stale:
-        client_redis.delete(*stale)
+    redis_clear()
 
     from accounts.models import BrokerConnection, Subaccount, User
     from tests.sim_fixtures import start_simulator
@@ -132,24 +82,9 @@ def main() -> None:
         from django.conf import settings
 
         settings.SIMULATOR_URL = sim.base_url
-        web_port = free_port()
         # As in production on 2 cores: one uvicorn process per core (docker/Dockerfile).
-        web = start(
-            [
-                str(BIN / "uvicorn"),
-                "config.asgi:application",
-                "--port",
-                str(web_port),
-                "--workers",
-                "2",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ]
-        )
-        time.sleep(4)
+        web, base = web_start(workers=2)
         work = worker(settings.SIGNAL_ACCOUNT_CONCURRENCY)
-        base = f"http://127.0.0.1:{web_port}"
         try:
             run_id = uuid.uuid4().hex[:6]
             user = User.objects.create_user(f"bench-{run_id}@example.com", "bench-password-123")

@@ -29,7 +29,12 @@ def copy_order_place_once(
     is never sent again: it is looked up by its clOrdId (InDoubt while the broker does not
     have it; reconciliation settles it when it turns up)."""
     row, created = _row_write(
-        subaccount=subaccount, signal=None, outcome=None, request=request, role=role, for_copy=for_copy
+        subaccount=subaccount,
+        signal=None,
+        outcome=None,
+        request=request,
+        role=role,
+        for_copy=for_copy,
     )
     if not created:
         _copy_row_settle(broker, subaccount=subaccount, row=row)
