@@ -18,3 +18,18 @@ def live_send(*, user_id: int, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     async_to_sync(layer.group_send)(user_group(user_id), {"type": "live.event", "payload": payload})
+
+
+def live_send_many(*, user_id: int, payloads: list[dict[str, Any]]) -> None:
+    """Send several frames in order through one event loop and one Redis connection (each
+    ``async_to_sync`` call from a plain thread starts a loop of its own and connects anew)."""
+    layer = get_channel_layer()
+    if layer is None or not payloads:
+        return
+    group = user_group(user_id)
+
+    async def send_all() -> None:
+        for payload in payloads:
+            await layer.group_send(group, {"type": "live.event", "payload": payload})
+
+    async_to_sync(send_all)()

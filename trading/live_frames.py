@@ -22,7 +22,7 @@ from django.urls import reverse
 from accounts.models import Subaccount
 from trading.contracts import InvalidSymbolError, UnknownContractError, parse_symbol
 from trading.last_prices import last_price_get
-from trading.live import live_send
+from trading.live import live_send_many
 from trading.models import CashBalance, Fill, Order, Position, SignalOutcome
 from trading.templatetags.display import EMPTY, at_tick
 
@@ -185,12 +185,14 @@ def cash_frame(cash: CashBalance | None) -> Frame | None:
     }
 
 
-def _send_each(user_id: int, kind: str, rows: Iterable[Any], build: Any) -> None:
+def _built(user_id: int, kind: str, rows: Iterable[Any], build: Any) -> list[Frame]:
+    frames = []
     for row in rows:
         try:
-            live_send(user_id=user_id, payload=build(row))
+            frames.append(build(row))
         except Exception:
-            logger.exception("live %s frame for row %s of user %s not sent", kind, row.pk, user_id)
+            logger.exception("live %s frame for row %s of user %s not built", kind, row.pk, user_id)
+    return frames
 
 
 def mirror_changes_publish(
@@ -216,14 +218,17 @@ def mirror_changes_publish(
             fill_pks=fill_pks,
             outcome_pks=outcome_pks,
         )
-        _send_each(
-            user_id,
-            "position",
-            changed.positions,
-            lambda p: position_frame(p, last_price=position_last_price(position=p)),
-        )
-        _send_each(user_id, "order", changed.orders, order_frame)
-        _send_each(user_id, "fill", changed.fills, fill_frame)
-        _send_each(user_id, "outcome", changed.outcomes, outcome_frame)
+        frames = [
+            *_built(
+                user_id,
+                "position",
+                changed.positions,
+                lambda p: position_frame(p, last_price=position_last_price(position=p)),
+            ),
+            *_built(user_id, "order", changed.orders, order_frame),
+            *_built(user_id, "fill", changed.fills, fill_frame),
+            *_built(user_id, "outcome", changed.outcomes, outcome_frame),
+        ]
+        live_send_many(user_id=user_id, payloads=frames)
     except Exception:
         logger.exception("live frames of user %s not sent", user_id)
