@@ -160,3 +160,21 @@ class FollowerForm(forms.Form):
             "max_daily_loss": data["max_daily_loss"],
             "enabled": data["enabled"],
         }
+
+
+class LeaderTradeForm(forms.Form):
+    """The copy panel: a trade on the leader, copied to the followers."""
+
+    symbol = forms.CharField(
+        max_length=40,
+        initial="MNQ1!",
+        help_text="A contract (MNQZ6) or TradingView's continuous name (MNQ1!: the front month).",
+    )
+    qty = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Contracts")
+    tp_ticks = forms.IntegerField(
+        min_value=1, required=False, label="Take-profit (ticks)", help_text="Empty = none."
+    )
+    stop_ticks = forms.IntegerField(
+        min_value=1, required=False, label="Stop (ticks)", help_text="Empty = none."
+    )
+    press = forms.CharField(widget=forms.HiddenInput, max_length=40)

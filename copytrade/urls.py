@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", v.group_detail, name="group_detail"),
     path("<int:pk>/live/", v.group_live, name="group_live"),
     path("<int:pk>/toggle/", v.group_toggle, name="group_toggle"),
+    path("<int:pk>/trade/", v.leader_trade, name="leader_trade"),
     path("<int:pk>/followers/add/", v.follower_add, name="follower_add"),
     path("<int:pk>/log/", v.copy_log, name="copy_log"),
     path("<int:pk>/log/live/", v.copy_log_live, name="copy_log_live"),

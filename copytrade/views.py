@@ -10,6 +10,7 @@ keep re-reading while a leader fill is being copied (``data-final="false"``).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -22,9 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.tenancy import access_by_id
 from billing.limits import PlanLimitError
-from copytrade import resync, selectors, services
-from copytrade.forms import CopyGroupForm, FollowerForm
+from copytrade import manual, resync, selectors, services
+from copytrade.forms import CopyGroupForm, FollowerForm, LeaderTradeForm
 from copytrade.models import CopyGroup, Follower
+from trading.broker_view import SafetyBlock
+from trading.brokers.base import BrokerError
+from trading.in_doubt import InDoubt
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 LOG_PAGE_SIZE = 25
@@ -93,6 +97,7 @@ def _render_group(
         **_group_context(group),
         "follower_form": follower_form or FollowerForm(subaccounts=candidates),
         "has_candidates": follower_form is not None or candidates.exists(),
+        "trade_form": LeaderTradeForm(initial={"press": uuid.uuid4().hex}),
     }
     status = 400 if follower_form is not None and follower_form.errors else 200
     return render(request, "copytrade/group_detail.html", context, status=status)
@@ -139,6 +144,44 @@ def group_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("back") == "list":
         return redirect(BACK["list"])
     return redirect(BACK["detail"], pk=group.pk)
+
+
+@login_required
+@require_POST
+def leader_trade(request: HttpRequest, pk: int) -> HttpResponse:
+    """The copy panel: buy, sell or close on the leader (the followers copy it)."""
+    group = access_by_id(model=CopyGroup, user=_user(request), pk=pk)
+    form = LeaderTradeForm(request.POST)
+    action = request.POST.get("action", "")
+    if action not in manual.ACTIONS or not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        messages.error(request, f"Nothing was sent: {errors or 'say buy, sell or close'}.")
+        return redirect("copytrade:group_detail", pk=group.pk)
+    data = form.cleaned_data
+    try:
+        result = manual.leader_trade(
+            group=group,
+            action=action,
+            symbol=data["symbol"],
+            qty=data["qty"],
+            tp_ticks=data["tp_ticks"],
+            stop_ticks=data["stop_ticks"],
+            press=data["press"],
+        )
+    except TimeoutError:
+        messages.error(
+            request,
+            f"{group.leader.name} is busy (a signal or a copy is working on it): nothing was "
+            "sent; try again in a moment.",
+        )
+    except (manual.ManualTradeError, BrokerError, SafetyBlock, InDoubt) as exc:
+        messages.error(request, f"The leader's trade failed: {exc}")
+    else:
+        messages.success(
+            request,
+            f"{result.words}. The followers copy it: see their states below and the copy log.",
+        )
+    return redirect("copytrade:group_detail", pk=group.pk)
 
 
 # --- followers --------------------------------------------------------------------------------

@@ -132,6 +132,7 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "copytrade:group_detail": _copy_group,
     "copytrade:group_live": _copy_group,
     "copytrade:group_toggle": _copy_group,
+    "copytrade:leader_trade": _copy_group,
     "copytrade:follower_add": _copy_group,
     "copytrade:copy_log": _copy_group,
     "copytrade:copy_log_live": _copy_group,
