@@ -162,6 +162,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
     # Copy trading's POST-only actions: an empty toggle or follower form is bad input (400);
     # removing, re-arming and resyncing (refused or failed: said in a message) redirect (302).
     "copytrade:group_toggle": {"method": "post", "ok": {400}},
+    "copytrade:leader_trade": {"method": "post", "ok": {302}},  # nothing asked: said, sent none
     "copytrade:follower_add": {"method": "post", "ok": {400}},
     "copytrade:follower_remove": {"method": "post", "ok": {302}},
     "copytrade:follower_rearm": {"method": "post", "ok": {302}},
