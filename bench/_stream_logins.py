@@ -35,13 +35,18 @@ def login_seed(sim: Any, name: str, accounts: int, *, streamed: bool) -> BenchLo
     return login_connect(sim_name=name, accounts=created["accounts"], streamed=streamed)
 
 
-def login_connect(*, sim_name: str, accounts: list[dict[str, Any]], streamed: bool) -> BenchLogin:
+def login_connect(
+    *, sim_name: str, accounts: list[dict[str, Any]], streamed: bool, user: Any = None
+) -> BenchLogin:
+    """The connection of a simulator user and its accounts, owned by ``user`` (else a Django
+    user of its own)."""
     from accounts.models import BrokerConnection, Subaccount, User
     from trading.brokers.services import broker_connection_create, connection_login_key
     from trading.models import Strategy, Trader, TraderAccount
 
     owner = f"{sim_name}-{uuid.uuid4().hex[:4]}"
-    user = User.objects.create_user(f"{owner}@{EMAIL_DOMAIN}", "bench-password-123")
+    if user is None:
+        user = User.objects.create_user(f"{owner}@{EMAIL_DOMAIN}", "bench-password-123")
     connection = broker_connection_create(
         user=user,
         label=owner,
