@@ -236,6 +236,19 @@ def _exits_follow(outcome: CopyOutcome, *, leader_net: int) -> None:
         )
 
 
+def _exit_copy_of_fill(outcome: CopyOutcome) -> ExitCopy | None:
+    """The follower's copy of the leader exit whose fill this is, if it has one."""
+    order_pk = outcome.event.leader_fill.order_id
+    if order_pk is None:
+        return None
+    return (
+        ExitCopy.objects.filter(follower=_follower_of(outcome), leader_order_id=order_pk)
+        .select_related("follower_order")
+        .order_by("-id")
+        .first()
+    )
+
+
 def _own_exit_filled(
     broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int
 ) -> int | None:
@@ -243,15 +256,7 @@ def _own_exit_filled(
     does the same at its price: wait for it (no second, market, reduction); the position it
     reached, or None when its copy did not fill (then it is cancelled, never doubled)."""
     follower = _follower_of(outcome)
-    order_pk = outcome.event.leader_fill.order_id
-    copy = (
-        ExitCopy.objects.filter(follower=follower, leader_order_id=order_pk)
-        .select_related("follower_order")
-        .order_by("-id")
-        .first()
-        if order_pk is not None
-        else None
-    )
+    copy = _exit_copy_of_fill(outcome)
     if copy is None:
         return None
     account_id = follower.subaccount.broker_account_id
@@ -297,7 +302,7 @@ def _sync_locked(
     target = _within_guard(broker, follower, target=target, held=held)
     cl_ord_id = f"cp{outcome.event.leader_fill.broker_fill_id}-{follower.pk}"
     earlier = Order.objects.filter(cl_ord_id=cl_ord_id).exists()
-    if not compare and not earlier and held != target:
+    if not compare and not earlier and held != target and _exit_copy_of_fill(outcome):
         reached = _own_exit_filled(broker, outcome, symbol=symbol, target=target)
         if reached is not None:
             _finish(
