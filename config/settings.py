@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "trading.apps.TradingConfig",
     "copytrade.apps.CopytradeConfig",
+    "analytics.apps.AnalyticsConfig",
     "billing.apps.BillingConfig",
     # Only for `manage.py run_simulator`; the simulator itself does not use Django.
     "simulator.apps.SimulatorConfig",
