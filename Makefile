@@ -28,7 +28,7 @@ migrate: install services
 	@$(PY) scripts/ensure_db.py
 	@$(PY) manage.py migrate --no-input -v0
 
-demo: install services  ## migrate, create the demo logins, start web + worker + beat + simulator
+demo: install services  ## migrate, create the demo logins, start web + worker + beat + streams + simulator
 	@$(PY) scripts/ensure_db.py
 	@$(PY) manage.py preflight --host $(WEB_HOST) --port $(WEB_PORT) --port $(SIMULATOR_PORT)
 	@$(PY) manage.py migrate --no-input -v0
