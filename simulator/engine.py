@@ -261,14 +261,19 @@ class Event:
         return {"entityType": self.entity_type, "eventType": self.event_type, "entity": self.entity}
 
 
+# Tradovate's ids never repeat. A restarted simulator (make demo again) numbers from where its
+# start time puts it, so a database that kept the last run's rows never sees an id twice.
+RUN_BASE = (int(time.time()) % 1_000_000) * 1_000_000
+
+
 @dataclass
 class Counters:
-    order: int = 5000001
-    version: int = 6000001
-    fill: int = 7000001
-    position: int = 8000001
-    command: int = 9000001
-    oco: int = 9500001
+    order: int = RUN_BASE + 5000001
+    version: int = RUN_BASE + 6000001
+    fill: int = RUN_BASE + 7000001
+    position: int = RUN_BASE + 8000001
+    command: int = RUN_BASE + 9000001
+    oco: int = RUN_BASE + 9500001
 
     def take(self, name: str) -> int:
         value: int = getattr(self, name)

@@ -195,7 +195,11 @@ def order_row_find(login: Login, *, subaccount: Subaccount, entity: dict[str, An
     """Our row of this broker order: by its id, else by our clOrdId, else a close we sent
     without a clOrdId (liquidateposition) still waiting for its id; else a new external row."""
     order_id = int(entity["id"])
-    row = Order.objects.filter(subaccount=subaccount, broker_order_id=order_id).first()
+    row = (
+        Order.objects.filter(subaccount=subaccount, broker_order_id=order_id)
+        .order_by("-id")
+        .first()
+    )
     if row is not None:
         return row
     cl_ord_id = entity.get("clOrdId")
@@ -267,9 +271,7 @@ def order_version_apply(
     order_id = _int(entity.get("orderId"))
     if order_id is None:
         return
-    row = Order.objects.filter(
-        subaccount__in=login.accounts.values(), broker_order_id=order_id
-    ).first()
+    row = order_by_broker_id(login, order_id)
     if row is None:
         return
     fields: dict[str, Any] = {}
@@ -284,6 +286,16 @@ def order_version_apply(
     if any(getattr(row, k) != v for k, v in fields.items()):
         order_observe(row, source=changes.source, **fields)
         changes.add_order(row)
+
+
+def order_by_broker_id(login: Login, order_id: int) -> Order | None:
+    """Our row of the login's broker order ``order_id`` (a fill or a version names no account);
+    the newest when a restarted paper broker used the id before (Tradovate's never repeat)."""
+    return (
+        Order.objects.filter(subaccount__in=login.accounts.values(), broker_order_id=order_id)
+        .order_by("-id")
+        .first()
+    )
 
 
 def in_doubt_settled(row: Order) -> None:
@@ -306,9 +318,7 @@ def fill_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
     fill_id, order_id = _int(entity.get("id")), _int(entity.get("orderId"))
     if fill_id is None or order_id is None or entity.get("active") is False:
         return
-    row = Order.objects.filter(
-        subaccount__in=login.accounts.values(), broker_order_id=order_id
-    ).first()
+    row = order_by_broker_id(login, order_id)
     if row is None:
         logger.info(
             "mirror: fill %s of unknown order %s (the next sync records it)", fill_id, order_id
