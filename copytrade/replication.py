@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -56,15 +56,12 @@ from trading.brokers.base import (
     Broker,
     BrokerError,
     BrokerRejected,
-    OrderRequest,
-    OrderType,
-    Side,
 )
 from trading.brokers.services import broker_for
 from trading.in_doubt import InDoubt, lookup_delays
 from trading.models import Fill, Order
 from trading.orders import order_cancel
-from trading.orders_copy import copy_order_place_once
+from trading.orders_copy import copy_delta_place_once
 from trading.position_lock import position_lock
 
 logger = logging.getLogger(__name__)
@@ -339,18 +336,8 @@ def _sync_locked(
             )
         return
     if delta != 0 or earlier:
-        row = copy_order_place_once(
-            broker,
-            subaccount=subaccount,
-            request=OrderRequest(
-                account_id=account_id,
-                account_name=subaccount.name,
-                symbol=symbol,
-                side=Side.BUY if delta > 0 else Side.SELL,
-                qty=abs(delta) or 1,
-                order_type=OrderType.MARKET,
-                cl_ord_id=cl_ord_id,
-            ),
+        row = copy_delta_place_once(
+            broker, subaccount=subaccount, symbol=symbol, delta=delta, cl_ord_id=cl_ord_id
         )
         outcome.orders.add(row)
     after = position_wait(
@@ -389,7 +376,6 @@ def _follower_of(outcome: CopyOutcome) -> Follower:
 
 def _finish(outcome: CopyOutcome, status: str, **fields: object) -> None:
     fields = {k: v for k, v in fields.items() if v is not None}
-    with transaction.atomic():
-        CopyOutcome.objects.filter(pk=outcome.pk).update(
-            status=status, finished_at=timezone.now(), **fields
-        )
+    CopyOutcome.objects.filter(pk=outcome.pk).update(
+        status=status, finished_at=timezone.now(), **fields
+    )

@@ -30,11 +30,11 @@ from copytrade.services import CopySetupError
 from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
 from copytrade.sync_state import follower_mark
 from trading.broker_view import SafetyBlock, position_read, position_wait
-from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, Side
+from trading.brokers.base import Broker, BrokerError
 from trading.brokers.services import broker_for
 from trading.in_doubt import InDoubt
 from trading.models import Order
-from trading.orders_copy import copy_order_place_once
+from trading.orders_copy import copy_delta_place_once
 from trading.position_lock import position_lock
 
 RECENT = timedelta(days=1)  # contracts the group copied this long ago are resynced too
@@ -177,18 +177,8 @@ def _line_sync_locked(
     delta = follower_delta(target=target, held=held)
     if delta == 0:
         return ResyncLine(symbol, leader_net, target, held=held, after=held)
-    copy_order_place_once(
-        broker,
-        subaccount=subaccount,
-        request=OrderRequest(
-            account_id=account_id,
-            account_name=subaccount.name,
-            symbol=symbol,
-            side=Side.BUY if delta > 0 else Side.SELL,
-            qty=abs(delta),
-            order_type=OrderType.MARKET,
-            cl_ord_id=_cl_ord_id(follower),
-        ),
+    copy_delta_place_once(
+        broker, subaccount=subaccount, symbol=symbol, delta=delta, cl_ord_id=_cl_ord_id(follower)
     )
     after = position_wait(
         broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == target

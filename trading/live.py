@@ -14,10 +14,8 @@ def user_group(user_id: int) -> str:
 
 
 def live_send(*, user_id: int, payload: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(user_group(user_id), {"type": "live.event", "payload": payload})
+    """One frame to the user's open tabs."""
+    live_send_many(user_id=user_id, payloads=[payload])
 
 
 def live_send_many(*, user_id: int, payloads: list[dict[str, Any]]) -> None:

@@ -25,7 +25,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import BrokerConnection, Subaccount
@@ -346,9 +345,9 @@ def fill_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
     changes.fills.add(fill.pk)
     fill_pk, subaccount_pk = fill.pk, fill.subaccount_id
     transaction.on_commit(lambda: fill_announce(fill_pk=fill_pk, subaccount_pk=subaccount_pk))
-    totals = Fill.objects.filter(order=row).aggregate(qty=Sum("qty"))
-    filled = int(totals["qty"] or 0)
-    value = sum((f.price * f.qty for f in Fill.objects.filter(order=row)), Decimal(0))
+    lots = list(Fill.objects.filter(order=row).values_list("qty", "price"))
+    filled = sum(qty for qty, _ in lots)
+    value = sum((price * qty for qty, price in lots), Decimal(0))
     average = (value / filled).quantize(Decimal("0.00000001")) if filled else None
     if row.external and row.qty < filled:
         order_observe(row, source=changes.source, qty=filled)

@@ -164,9 +164,6 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.role} {self.side} {self.qty} {self.symbol} ({self.state})"
 
-    def may_become(self, new_state: str) -> bool:
-        return new_state == self.state or new_state in self.TRANSITIONS[self.state]
-
 
 class OrderEvent(models.Model):
     """One move of an Order's state (or a correction of it): when, from what, to what, who

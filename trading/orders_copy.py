@@ -9,7 +9,7 @@ by its clOrdId and never sent again.
 from __future__ import annotations
 
 from accounts.models import Subaccount
-from trading.brokers.base import Broker, BrokerError, OrderRequest
+from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, Side
 from trading.in_doubt import InDoubt, order_mark_in_doubt, order_settle_by_lookup
 from trading.models import Order
 from trading.order_states import order_accepted
@@ -95,3 +95,23 @@ def copy_oco_place_once(
     order_accepted(tp_row, broker_order_id=placed.order_id)
     order_accepted(stop_row, broker_order_id=placed.other_order_id)
     return tp_row, stop_row
+
+
+def copy_delta_place_once(
+    broker: Broker, *, subaccount: Subaccount, symbol: str, delta: int, cl_ord_id: str
+) -> Order:
+    """A follower's market order of ``delta`` contracts (positive buys, negative sells), sent
+    once under ``cl_ord_id`` (a row an earlier run left is looked up, never re-sent)."""
+    return copy_order_place_once(
+        broker,
+        subaccount=subaccount,
+        request=OrderRequest(
+            account_id=subaccount.broker_account_id,
+            account_name=subaccount.name,
+            symbol=symbol,
+            side=Side.BUY if delta > 0 else Side.SELL,
+            qty=abs(delta) or 1,  # 0 only for a row already sent: looked up, not sent
+            order_type=OrderType.MARKET,
+            cl_ord_id=cl_ord_id,
+        ),
+    )
