@@ -30,8 +30,18 @@ class Trade(models.Model):
     gross_pnl = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     fees = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     net_pnl = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    # Maximum favourable / adverse excursion in dollars over the largest position held: how far
+    # the price went for (>= 0) and against (<= 0) the trade from its average entry, from the
+    # prices the streams process saw while it was open and the trade's own fills. Null while
+    # the contract's point value is unknown.
+    mfe = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    mae = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    # Whether prices were seen while the trade was open (else MFE/MAE come from its fills only).
+    excursion_seen = models.BooleanField(default=False)
     fills = models.ManyToManyField(Fill, related_name="trades")
     signals = models.ManyToManyField(Signal, blank=True, related_name="trades")
+    # The copy events whose follower orders filled in this trade (the leader's copy group).
+    copy_events = models.ManyToManyField("copytrade.CopyEvent", blank=True, related_name="trades")
 
     objects = TenantQuerySet.as_manager()
 
@@ -66,3 +76,25 @@ class FeeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.root}: {self.per_contract} per contract"
+
+
+class PriceExcursion(models.Model):
+    """The highest and lowest price the streams process saw for an open position, kept per
+    trade (account, contract and the trade's open time): MFE/MAE without storing ticks."""
+
+    subaccount = models.ForeignKey(Subaccount, on_delete=models.CASCADE, related_name="+")
+    contract_id = models.BigIntegerField()
+    opened_at = models.DateTimeField()
+    high = models.DecimalField(max_digits=18, decimal_places=8)
+    low = models.DecimalField(max_digits=18, decimal_places=8)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subaccount", "contract_id", "opened_at"), name="excursion_per_trade"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} since {self.opened_at:%Y-%m-%d %H:%M}: {self.low}-{self.high}"
