@@ -11,6 +11,11 @@ Input: closed trades (net P&L after fees, gross P&L, fees, open and close times)
 - max drawdown: the deepest fall of the closed-trade equity curve (starting at 0, trades in
   closing order) from its running peak, in $ (never positive) and as a fraction of the peak
   balance (``start_balance`` + the peak; None without a start balance).
+- MFE / MAE (maximum favourable / adverse excursion) of one trade: how far the price went for
+  (>= 0) and against (<= 0) the trade from its average entry price, in dollars over the largest
+  position held: the highest and lowest price seen while it was open (the streams process's
+  quotes, and the trade's own fills, which bound them) against the entry (``excursion_of``).
+  Averages over the trades that have them.
 - average hold: mean time from open to close. By weekday / hour: net P&L by the close time in
   the given time zone. Equity curve: (close time, cumulative net) after each trade.
 """
@@ -34,6 +39,8 @@ class ClosedTrade:
     fees: Decimal
     opened_at: datetime
     closed_at: datetime
+    mfe: Decimal | None = None
+    mae: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class Metrics:
     max_drawdown: Decimal  # <= 0
     max_drawdown_fraction: Decimal | None
     average_hold: timedelta | None
+    average_mfe: Decimal | None
+    average_mae: Decimal | None
     by_weekday: dict[int, Decimal]  # 0 = Monday
     by_hour: dict[int, Decimal]
     equity_curve: list[tuple[datetime, Decimal]]
@@ -113,7 +122,28 @@ def metrics_of(
         max_drawdown=deepest,
         max_drawdown_fraction=fraction,
         average_hold=sum(holds, timedelta()) / len(holds) if holds else None,
+        average_mfe=_mean([t.mfe for t in ordered if t.mfe is not None]),
+        average_mae=_mean([t.mae for t in ordered if t.mae is not None]),
         by_weekday=by_weekday,
         by_hour=by_hour,
         equity_curve=curve,
     )
+
+
+def excursion_of(
+    *,
+    direction: int,
+    entry_price: Decimal,
+    high: Decimal,
+    low: Decimal,
+    qty: int,
+    value_per_point: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """(MFE, MAE) in dollars of a trade ``direction`` (+1 long, -1 short) entered at
+    ``entry_price`` whose price ranged from ``low`` to ``high``: MFE >= 0 >= MAE, always."""
+    if low > high:
+        raise ValueError(f"low {low} above high {high}")
+    up, down = high - entry_price, low - entry_price
+    favourable, adverse = (up, down) if direction > 0 else (-down, -up)
+    scale = qty * value_per_point
+    return max(favourable, ZERO) * scale, min(adverse, ZERO) * scale

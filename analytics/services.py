@@ -1,16 +1,21 @@
-"""Trades built from fills: ``trades_rebuild`` is the only writer of `Trade` rows."""
+"""Trades built from fills. This module is the only writer of `Trade` rows: ``trades_rebuild``
+builds them from fills, ``excursion_record`` keeps an open trade's MFE/MAE current."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest, Least
 
 from accounts.models import BrokerConnection
-from analytics.models import FeeRate, Trade
-from analytics.round_trips import FillIn, round_trips
+from analytics.metrics import excursion_of
+from analytics.models import FeeRate, PriceExcursion, Trade
+from analytics.round_trips import FillIn, RoundTrip, round_trips
+from copytrade.models import CopyOutcome
 from trading.contracts import contract_spec, parse_symbol
-from trading.models import Fill
+from trading.models import Fill, Position
 
 CENT = Decimal("0.01")
 
@@ -18,8 +23,9 @@ CENT = Decimal("0.01")
 def trades_rebuild(*, subaccount_pk: int, contract_id: int) -> int:
     """Build the trades of one account and contract again from all its fills, in one
     transaction (the same fills always give the same trades). Fees: the connection's rate for
-    the contract's root times the contracts bought and sold (0 without a rate). Returns how
-    many trades there are."""
+    the contract's root times the contracts bought and sold (0 without a rate). MFE/MAE: from
+    the trade's fills and the prices seen while it was open (`PriceExcursion`). Signals and
+    copy events: those whose orders filled in the trade. Returns how many trades there are."""
     fills = list(
         Fill.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
         .select_related("order")
@@ -49,11 +55,24 @@ def trades_rebuild(*, subaccount_pk: int, contract_id: int) -> int:
         .values_list("per_contract", flat=True)
         .first()
     ) or Decimal(0)
+    seen = {
+        e.opened_at: (e.high, e.low)
+        for e in PriceExcursion.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
+    }
+    order_pks = {f.order_id for f in fills if f.order_id is not None}
+    copied: dict[int, set[int]] = {}
+    for order_pk, event_pk in CopyOutcome.objects.filter(orders__in=order_pks).values_list(
+        "orders", "event_id"
+    ):
+        copied.setdefault(order_pk, set()).add(event_pk)
     with transaction.atomic():
         Trade.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id).delete()
         for trip in trips:
             gross = None if per_point is None else (trip.points * per_point).quantize(CENT)
             fees = (rate * trip.contracts).quantize(CENT)
+            prices = [by_key[k].price for k in trip.fill_keys]
+            observed = seen.get(trip.opened_at)
+            mfe, mae = _excursion(trip, prices, observed, per_point)
             trade = Trade.objects.create(
                 subaccount_id=subaccount_pk,
                 contract_id=contract_id,
@@ -69,13 +88,95 @@ def trades_rebuild(*, subaccount_pk: int, contract_id: int) -> int:
                 gross_pnl=gross,
                 fees=fees,
                 net_pnl=None if gross is None else gross - fees,
+                mfe=mfe,
+                mae=mae,
+                excursion_seen=observed is not None,
             )
             trade.fills.set([by_key[k] for k in trip.fill_keys])
             orders = [by_key[k].order for k in trip.fill_keys]
             signals = {o.signal_id for o in orders if o is not None and o.signal_id is not None}
             if signals:
                 trade.signals.set(sorted(signals))
+            events = {e for o in orders if o is not None for e in copied.get(o.pk, ())}
+            if events:
+                trade.copy_events.set(sorted(events))
     return len(trips)
+
+
+def _excursion(
+    trip: RoundTrip,
+    prices: list[Decimal],
+    observed: tuple[Decimal, Decimal] | None,
+    per_point: Decimal | None,
+) -> tuple[Decimal | None, Decimal | None]:
+    """MFE/MAE of ``trip`` from its fill prices widened by the range ``observed`` (if any)."""
+    entry = trip.entry_price
+    if per_point is None or entry is None or not prices:
+        return None, None
+    high, low = max(prices), min(prices)
+    if observed is not None:
+        high, low = max(high, observed[0]), min(low, observed[1])
+    mfe, mae = excursion_of(
+        direction=trip.direction,
+        entry_price=entry,
+        high=high,
+        low=low,
+        qty=trip.max_qty,
+        value_per_point=per_point,
+    )
+    return mfe.quantize(CENT), mae.quantize(CENT)
+
+
+def excursion_record(*, position_pks: tuple[int, ...], high: Decimal, low: Decimal) -> int:
+    """Widen the running high/low of the open trade of each position by a range of quotes the
+    streams process saw (one row per trade: no ticks stored), and bring that open trade's
+    MFE/MAE up to date. A position without an open trade is skipped. Returns how many open
+    trades were updated."""
+    if low > high:
+        raise ValueError(f"low {low} above high {high}")
+    keys = list(
+        Position.objects.filter(pk__in=position_pks).values_list("subaccount_id", "contract_id")
+    )
+    done = 0
+    for subaccount_pk, contract_id in keys:
+        trade = (
+            Trade.objects.filter(
+                subaccount_id=subaccount_pk, contract_id=contract_id, closed_at__isnull=True
+            )
+            .order_by("-opened_at")
+            .first()
+        )
+        if trade is None or trade.entry_price is None:
+            continue
+        row, created = PriceExcursion.objects.get_or_create(
+            subaccount_id=subaccount_pk,
+            contract_id=contract_id,
+            opened_at=trade.opened_at,
+            defaults={"high": high, "low": low},
+        )
+        if not created:
+            PriceExcursion.objects.filter(pk=row.pk).update(
+                high=Greatest(F("high"), high), low=Least(F("low"), low)
+            )
+            row.refresh_from_db(fields=("high", "low"))
+        try:
+            per_point = parse_symbol(trade.symbol).spec.value_per_point
+        except ValueError:
+            continue
+        prices = list(trade.fills.values_list("price", flat=True))
+        mfe, mae = excursion_of(
+            direction=trade.direction,
+            entry_price=trade.entry_price,
+            high=max([row.high, *prices]),
+            low=min([row.low, *prices]),
+            qty=trade.max_qty,
+            value_per_point=per_point,
+        )
+        Trade.objects.filter(pk=trade.pk).update(
+            mfe=mfe.quantize(CENT), mae=mae.quantize(CENT), excursion_seen=True
+        )
+        done += 1
+    return done
 
 
 def fee_rate_set(*, connection: BrokerConnection, root: str, per_contract: Decimal) -> int:

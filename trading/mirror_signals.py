@@ -17,3 +17,8 @@ stream_accounts_wanted = Signal()
 # Sent after commit with ``order_pks``: Order rows whose state, ids or prices the stream or a
 # reconciliation changed (copy trading mirrors a leader's exits). copytrade/apps.py connects it.
 orders_changed = Signal()
+
+# Sent by the streams process (in a thread, at most once a second per contract and login) with
+# ``position_pks``, ``high`` and ``low``: the highest and lowest last price quoted since the
+# previous send for those open positions (analytics keeps each open trade's MFE/MAE from them).
+prices_seen = Signal()

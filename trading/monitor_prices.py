@@ -19,6 +19,10 @@ What it guarantees (`trading.monitor_runner.PositionMonitor` runs it beside the 
 - While a socket is live and quoting a contract its stored price is written again before it
   expires (a quiet market); a contract whose socket stays down past the price's lifetime gets
   one frame with no price, so its holders see "—", not a stale P&L.
+- Every quote also widens the tape's high/low since the last flush; a flush hands them, with
+  the positions the contract prices, to the ``prices_seen`` receivers (analytics' MFE/MAE of
+  open trades) before the frames, and starts them again. A quick move out and back within
+  the second is therefore seen, without storing ticks.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from decimal import Decimal
 
 from trading.last_prices import LAST_PRICE_TTL_SECONDS, last_price_forget, last_price_store
 from trading.live_frames import mirror_changes_publish
+from trading.mirror_signals import prices_seen
 from trading.models import Position
 from trading.monitor import Feed, feed_of
 
@@ -41,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 TapeKey = tuple[int, int]  # (connection pk, contract id)
 Holders = dict[int, tuple[int, ...]]  # user id -> pks of that user's positions in the contract
+Extremes = tuple[Decimal, Decimal, tuple[int, ...]]  # high, low, the positions they price
 
 FRAME_SECONDS = 1.0  # at most one price frame per position per this many seconds
 KEEP_ALIVE_SECONDS = LAST_PRICE_TTL_SECONDS / 3
@@ -76,10 +82,24 @@ def positions_quoted() -> QuotedPositions:
 
 
 def price_publish(
-    *, connection_pk: int, contract_id: int, price: Decimal | None, holders: Holders
+    *,
+    connection_pk: int,
+    contract_id: int,
+    price: Decimal | None,
+    holders: Holders,
+    seen: Extremes | None = None,
 ) -> None:
-    """Store ``price`` (None: forget the stored one), then send each holder a fresh frame of
-    their positions in the contract (blocking: a thread)."""
+    """Tell the ``prices_seen`` receivers the range ``seen`` (high, low, position pks), store
+    ``price`` (None: forget the stored one), then send each holder a fresh frame of their
+    positions in the contract (blocking: a thread). A receiver's failure is logged, never
+    stops the price."""
+    if seen is not None:
+        high, low, position_pks = seen
+        for receiver, result in prices_seen.send_robust(
+            sender=Position, position_pks=position_pks, high=high, low=low
+        ):
+            if isinstance(result, Exception):
+                logger.error("monitor: prices seen: %r failed: %s", receiver, result)
     if price is None:
         last_price_forget(connection_pk=connection_pk, contract_id=contract_id)
     else:
@@ -94,6 +114,8 @@ class Tape:
 
     latest: Decimal | None = None
     sent: Decimal | None = None
+    high: Decimal | None = None  # the highest / lowest quote since the last flush
+    low: Decimal | None = None
     holders: Holders = field(default_factory=dict)
     owed: bool = False  # a new position holds it: a frame is due even without a move
     busy: bool = False
@@ -127,6 +149,8 @@ class PriceTapes:
         if tape is None:
             tape = self.tapes[key] = Tape()
         tape.latest = last
+        tape.high = last if tape.high is None else max(tape.high, last)
+        tape.low = last if tape.low is None else min(tape.low, last)
         tape.quoted_at = time.monotonic()
         self._consider(key, tape)
 
@@ -179,7 +203,8 @@ class PriceTapes:
     def _consider(self, key: TapeKey, tape: Tape) -> None:
         if self.stopping or tape.busy or tape.timer is not None or tape.latest is None:
             return
-        if tape.latest == tape.sent and not tape.owed:
+        unmoved = tape.high is None or tape.high == tape.low == tape.sent
+        if tape.latest == tape.sent and not tape.owed and unmoved:
             return
         wait = tape.flushed_at + self.frame_seconds - time.monotonic()
         if wait > 0:
@@ -201,14 +226,26 @@ class PriceTapes:
         tape.busy = True
         if told:
             tape.owed = False
+        seen: Extremes | None = None
+        position_pks = tuple(pk for pks in tape.holders.values() for pk in pks)
+        if tape.high is not None and tape.low is not None and position_pks:
+            seen = (tape.high, tape.low, position_pks)
+        tape.high = tape.low = None
         task = asyncio.create_task(
-            self._flush(key, tape, price=price, holders=dict(holders), told=told)
+            self._flush(key, tape, price=price, holders=dict(holders), told=told, seen=seen)
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     async def _flush(
-        self, key: TapeKey, tape: Tape, *, price: Decimal | None, holders: Holders, told: bool
+        self,
+        key: TapeKey,
+        tape: Tape,
+        *,
+        price: Decimal | None,
+        holders: Holders,
+        told: bool,
+        seen: Extremes | None,
     ) -> None:
         try:
             async with self._slots:
@@ -219,6 +256,7 @@ class PriceTapes:
                         contract_id=key[1],
                         price=price,
                         holders=holders,
+                        seen=seen,
                     )
                 )
             if price is not None:

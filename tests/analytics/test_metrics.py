@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.metrics import INFINITE, ClosedTrade, metrics_of
+from analytics.metrics import INFINITE, ClosedTrade, excursion_of, metrics_of
 
 T0 = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)  # a Monday
 
@@ -65,3 +65,55 @@ def test_sums_match_the_trades_and_drawdown_is_never_positive(values: list[int])
         assert abs(m.expectancy * m.trades - m.net) < Decimal("1e-20")
     if m.profit_factor is not None and m.profit_factor != INFINITE:
         assert m.profit_factor >= 0
+
+
+def test_excursions_of_a_long_and_a_short_and_their_averages() -> None:
+    # MNQ, $2 a point, 3 contracts, entered at 100; the price ran from 96 to 105.
+    long = excursion_of(
+        direction=1,
+        entry_price=Decimal(100),
+        high=Decimal(105),
+        low=Decimal(96),
+        qty=3,
+        value_per_point=Decimal(2),
+    )
+    short = excursion_of(
+        direction=-1,
+        entry_price=Decimal(100),
+        high=Decimal(105),
+        low=Decimal(96),
+        qty=3,
+        value_per_point=Decimal(2),
+    )
+    assert long == (Decimal(30), Decimal(-24))
+    assert short == (Decimal(24), Decimal(-30))
+    t = trade("10", 0)
+    m = metrics_of(
+        [
+            ClosedTrade(t.net, t.gross, t.fees, t.opened_at, t.closed_at, Decimal(30), Decimal(-4)),
+            ClosedTrade(t.net, t.gross, t.fees, t.opened_at, t.closed_at, Decimal(10), Decimal(-8)),
+            t,  # no excursion known: left out of the averages
+        ]
+    )
+    assert (m.average_mfe, m.average_mae) == (Decimal(20), Decimal(-6))
+
+
+prices = st.integers(min_value=1, max_value=10_000).map(Decimal)
+
+
+@given(entry=prices, a=prices, b=prices, direction=st.sampled_from((1, -1)))
+def test_mfe_is_never_negative_nor_mae_positive(
+    entry: Decimal, a: Decimal, b: Decimal, direction: int
+) -> None:
+    high, low = max(a, b), min(a, b)
+    mfe, mae = excursion_of(
+        direction=direction,
+        entry_price=entry,
+        high=high,
+        low=low,
+        qty=2,
+        value_per_point=Decimal(5),
+    )
+    assert mfe >= 0 >= mae
+    if low <= entry <= high:  # entered inside the range: the two excursions span it
+        assert mfe - mae == (high - low) * 10

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Subaccount, User
-from copytrade.models import CopyOutcome
+from analytics.models import Trade
+from copytrade.models import CopyEvent, CopyOutcome
 from copytrade.services import copy_group_create, follower_add
 from tests.copytrade.test_replication import net, sim_login
 from tests.processes import beat_cmd, running, streams_cmd, wait_for, worker_cmd
@@ -52,7 +53,15 @@ def test_a_hand_trade_on_the_leader_reaches_both_followers_and_closing_it_flatte
             timeout=20,
             what="the followers flat",
         )
+        closed = Trade.objects.filter(closed_at__isnull=False)
+        wait_for(lambda: closed.count() == 3, timeout=20, what="three closed trades")
     assert CopyOutcome.objects.filter(status=CopyOutcome.Status.DONE).count() == 4
+    # Each follower's trade is attributed to the copy event of the leader's opening fill.
+    opening = CopyEvent.objects.filter(group=group).earliest("id")
+    for follower in (subaccounts[1], inverse):
+        trade = closed.get(subaccount=follower)
+        assert opening in trade.copy_events.all(), follower
+    assert not closed.get(subaccount=subaccounts[0]).copy_events.exists()  # the leader's own
 
 
 def test_a_worker_killed_mid_copy_is_resumed_by_the_sweep_and_no_follower_trades_twice(

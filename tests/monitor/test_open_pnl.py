@@ -88,6 +88,28 @@ def test_open_pnl_of_a_position_follows_the_market_data_socket(
     assert position_last_price(position=position) == Decimal("18002")  # what pages render
 
 
+def test_a_closed_trades_mfe_and_mae_come_from_the_quotes_seen_while_it_was_open(
+    trader_account: TraderAccount, sim: Any
+) -> None:
+    """Long 1 MNQ at 18000; the market goes to 18002, down to 17997 and back to 18000, where it
+    is sold: the fills alone say 0 both ways, the quotes the streams process saw say +$4/-$6."""
+    from analytics.models import Trade
+
+    frames = GroupListener(trader_account.trader.user_id)
+    outside_order(sim, "Buy", 1, symbol=SYMBOL)
+    position = _mirrored(trader_account, SYMBOL, 1)
+    frames.first(_priced(position, "18000"), timeout=20, what="the first quote's frame")
+    for ticks, price in ((8, "18002"), (-20, "17997"), (12, "18000")):
+        sim.control.step(SYMBOL, ticks)
+        frames.first(_priced(position, price), timeout=5, what=f"the frame at {price}")
+    outside_order(sim, "Sell", 1, symbol=SYMBOL)
+    trades = Trade.objects.filter(subaccount=trader_account.subaccount, closed_at__isnull=False)
+    wait_for(trades.exists, timeout=20, what="the closed trade")
+    trade = trades.get()
+    assert (trade.gross_pnl, trade.mfe, trade.mae) == (Decimal(0), Decimal(4), Decimal(-6))
+    assert trade.excursion_seen
+
+
 def test_a_burst_of_quotes_gives_at_most_one_frame_a_second_and_ends_on_the_last_price(
     trader_account: TraderAccount, sim: Any
 ) -> None:
