@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),
     path("copy/", include("copytrade.urls")),
+    path("performance/", include("analytics.urls")),
     path("", include("billing.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
