@@ -18,14 +18,10 @@ class AnalyticsConfig(AppConfig):
 
 
 def _fill_recorded(sender: Any, *, fill_pk: int, subaccount_pk: int, **_: Any) -> int:
-    """A new fill: the trades of its account and contract are built again (live trades)."""
-    from analytics.services import trades_rebuild
-    from trading.models import Fill
+    """A new fill: the trades of its account and contract follow it (live trades)."""
+    from analytics.services import trades_follow_fill
 
-    fill = Fill.objects.filter(pk=fill_pk).only("subaccount_id", "contract_id").first()
-    if fill is None:
-        return 0
-    return trades_rebuild(subaccount_pk=fill.subaccount_id, contract_id=fill.contract_id)
+    return trades_follow_fill(fill_pk=fill_pk)
 
 
 def _prices_seen(

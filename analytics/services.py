@@ -1,15 +1,17 @@
 """Trades built from fills. This module is the only writer of `Trade` rows: ``trades_rebuild``
-builds them from fills, ``excursion_record`` keeps an open trade's MFE/MAE current."""
+builds them from fills (``trades_follow_fill`` the part a new fill changes),
+``excursion_record`` keeps an open trade's MFE/MAE current."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Least
 
-from accounts.models import BrokerConnection
+from accounts.models import BrokerConnection, Subaccount
 from analytics.metrics import excursion_of
 from analytics.models import FeeRate, PriceExcursion, Trade
 from analytics.round_trips import FillIn, RoundTrip, round_trips
@@ -22,15 +24,60 @@ CENT = Decimal("0.01")
 
 def trades_rebuild(*, subaccount_pk: int, contract_id: int) -> int:
     """Build the trades of one account and contract again from all its fills, in one
-    transaction (the same fills always give the same trades). Fees: the connection's rate for
-    the contract's root times the contracts bought and sold (0 without a rate). MFE/MAE: from
-    the trade's fills and the prices seen while it was open (`PriceExcursion`). Signals and
-    copy events: those whose orders filled in the trade. Returns how many trades there are."""
-    fills = list(
-        Fill.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
-        .select_related("order")
-        .order_by("filled_at", "broker_fill_id")
-    )
+    transaction under the account's lock (the same fills always give the same trades). Fees:
+    the connection's rate for the contract's root times the contracts bought and sold (0
+    without a rate). MFE/MAE: from the trade's fills and the prices seen while it was open
+    (`PriceExcursion`). Signals and copy events: those whose orders filled in the trade.
+    Returns how many trades there are."""
+    with transaction.atomic():
+        _account_lock(subaccount_pk)
+        return _trades_write(subaccount_pk, contract_id, since=None)
+
+
+def trades_follow_fill(*, fill_pk: int) -> int:
+    """Bring the trades of a newly recorded fill's account and contract up to date, the same
+    as `trades_rebuild` would, at the cost of the last trade only: a fill after the last
+    trade's start (the stream's usual case, and a snapshot's fills in order) rebuilds just the
+    open trade, or the new one after a flat; any other fill (older, or at a reversal's edge)
+    rebuilds them all. Returns how many trades were written."""
+    fill = Fill.objects.filter(pk=fill_pk).only("subaccount_id", "contract_id", "filled_at").first()
+    if fill is None:
+        return 0
+    with transaction.atomic():
+        _account_lock(fill.subaccount_id)
+        trades = Trade.objects.filter(
+            subaccount_id=fill.subaccount_id, contract_id=fill.contract_id
+        ).order_by("-opened_at", "-id")
+        last, before = (list(trades.only("opened_at", "closed_at")[:2]) + [None, None])[:2]
+        since: tuple[datetime, bool] | None = None
+        if last is not None and last.closed_at is None:
+            # Rebuild the open trade from its first fill, unless that fill also closed the one
+            # before it (a reversal) or the new fill is older than it.
+            alone = before is None or (before.closed_at or last.opened_at) < last.opened_at
+            if alone and fill.filled_at >= last.opened_at:
+                since = (last.opened_at, True)
+        elif last is not None and last.closed_at is not None and fill.filled_at > last.closed_at:
+            since = (last.closed_at, False)  # flat since: the fills after it make new trades
+        return _trades_write(fill.subaccount_id, fill.contract_id, since=since)
+
+
+def _account_lock(subaccount_pk: int) -> None:
+    """Serialize the trade writers of one account (the streams process, the command, fees)."""
+    Subaccount.objects.select_for_update().filter(pk=subaccount_pk).first()
+
+
+def _trades_write(
+    subaccount_pk: int, contract_id: int, *, since: tuple[datetime, bool] | None
+) -> int:
+    """Replace the trades from ``since`` (a time and whether it is included; None: all) with
+    those built from the fills from then. Inside the caller's transaction and lock."""
+    fills_in = Fill.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
+    old = Trade.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
+    if since is not None:
+        at, included = since
+        fills_in = fills_in.filter(**{"filled_at__gte" if included else "filled_at__gt": at})
+        old = old.filter(**{"opened_at__gte" if included else "opened_at__gt": at})
+    fills = list(fills_in.select_related("order").order_by("filled_at", "broker_fill_id"))
     by_key = {f.pk: f for f in fills}
     trips = round_trips(
         FillIn(
@@ -57,49 +104,53 @@ def trades_rebuild(*, subaccount_pk: int, contract_id: int) -> int:
     ) or Decimal(0)
     seen = {
         e.opened_at: (e.high, e.low)
-        for e in PriceExcursion.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id)
+        for e in PriceExcursion.objects.filter(
+            subaccount_id=subaccount_pk,
+            contract_id=contract_id,
+            opened_at__in=[t.opened_at for t in trips],
+        )
     }
     order_pks = {f.order_id for f in fills if f.order_id is not None}
     copied: dict[int, set[int]] = {}
-    for order_pk, event_pk in CopyOutcome.objects.filter(orders__in=order_pks).values_list(
-        "orders", "event_id"
-    ):
-        copied.setdefault(order_pk, set()).add(event_pk)
-    with transaction.atomic():
-        Trade.objects.filter(subaccount_id=subaccount_pk, contract_id=contract_id).delete()
-        for trip in trips:
-            gross = None if per_point is None else (trip.points * per_point).quantize(CENT)
-            fees = (rate * trip.contracts).quantize(CENT)
-            prices = [by_key[k].price for k in trip.fill_keys]
-            observed = seen.get(trip.opened_at)
-            mfe, mae = _excursion(trip, prices, observed, per_point)
-            trade = Trade.objects.create(
-                subaccount_id=subaccount_pk,
-                contract_id=contract_id,
-                symbol=symbol,
-                direction=trip.direction,
-                opened_at=trip.opened_at,
-                closed_at=trip.closed_at,
-                max_qty=trip.max_qty,
-                contracts=trip.contracts,
-                entry_price=trip.entry_price,
-                exit_price=trip.exit_price,
-                points=trip.points,
-                gross_pnl=gross,
-                fees=fees,
-                net_pnl=None if gross is None else gross - fees,
-                mfe=mfe,
-                mae=mae,
-                excursion_seen=observed is not None,
-            )
-            trade.fills.set([by_key[k] for k in trip.fill_keys])
-            orders = [by_key[k].order for k in trip.fill_keys]
-            signals = {o.signal_id for o in orders if o is not None and o.signal_id is not None}
-            if signals:
-                trade.signals.set(sorted(signals))
-            events = {e for o in orders if o is not None for e in copied.get(o.pk, ())}
-            if events:
-                trade.copy_events.set(sorted(events))
+    if order_pks:
+        for order_pk, event_pk in CopyOutcome.objects.filter(orders__in=order_pks).values_list(
+            "orders", "event_id"
+        ):
+            copied.setdefault(order_pk, set()).add(event_pk)
+    old.delete()
+    for trip in trips:
+        gross = None if per_point is None else (trip.points * per_point).quantize(CENT)
+        fees = (rate * trip.contracts).quantize(CENT)
+        prices = [by_key[k].price for k in trip.fill_keys]
+        observed = seen.get(trip.opened_at)
+        mfe, mae = _excursion(trip, prices, observed, per_point)
+        trade = Trade.objects.create(
+            subaccount_id=subaccount_pk,
+            contract_id=contract_id,
+            symbol=symbol,
+            direction=trip.direction,
+            opened_at=trip.opened_at,
+            closed_at=trip.closed_at,
+            max_qty=trip.max_qty,
+            contracts=trip.contracts,
+            entry_price=trip.entry_price,
+            exit_price=trip.exit_price,
+            points=trip.points,
+            gross_pnl=gross,
+            fees=fees,
+            net_pnl=None if gross is None else gross - fees,
+            mfe=mfe,
+            mae=mae,
+            excursion_seen=observed is not None,
+        )
+        trade.fills.set([by_key[k] for k in trip.fill_keys])
+        orders = [by_key[k].order for k in trip.fill_keys]
+        signals = {o.signal_id for o in orders if o is not None and o.signal_id is not None}
+        if signals:
+            trade.signals.set(sorted(signals))
+        events = {e for o in orders if o is not None for e in copied.get(o.pk, ())}
+        if events:
+            trade.copy_events.set(sorted(events))
     return len(trips)
 
 
