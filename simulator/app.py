@@ -42,6 +42,7 @@ class Config:
     walk_ms: int = 0
     seed: int = 7
     demo_accounts: tuple[str, ...] = ("DEMO1001", "DEMO1002")
+    demo_history_days: int = 0
 
 
 class BadRequest(Exception):
@@ -289,7 +290,11 @@ class Simulator:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.exchange = Exchange(demo_accounts=config.demo_accounts)
+        self.exchange = Exchange(
+            demo_accounts=config.demo_accounts,
+            history_days=config.demo_history_days,
+            history_seed=config.seed,
+        )
         self.connections: list[Connection] = []
         self.arrivals: deque[float] = deque()
         self.rng = random.Random(config.seed)

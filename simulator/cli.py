@@ -28,6 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="DEMO1001,DEMO1002",
         help="the demo login's accounts, comma-separated (ids from 1001 in this order)",
     )
+    parser.add_argument(
+        "--demo-history-days",
+        type=int,
+        default=0,
+        help="book this many past trading days of trades on the demo accounts at start-up "
+        "(seeded by --seed; 0: none)",
+    )
     parser.add_argument("--log-level", default="warning")
 
 
@@ -47,6 +54,7 @@ def run(options: dict[str, Any]) -> None:
             for name in str(options.get("demo_accounts") or "DEMO1001,DEMO1002").split(",")
             if name.strip()
         ),
+        demo_history_days=int(options.get("demo_history_days") or 0),
     )
     host, port = str(options.get("host", "127.0.0.1")), int(options.get("port", 8100))
     print(  # noqa: T201

@@ -9,7 +9,8 @@ them; "not found" (including "not yours") raises :class:`NotFound`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -394,6 +395,28 @@ class Engine:
     def drain_events(self) -> list[Event]:
         events, self.events = self.events, []
         return events
+
+    @contextmanager
+    def as_of(self, when: float, ids: Counters) -> Iterator[None]:
+        """Meanwhile the engine's clock reads ``when`` and its ids come from ``ids``: the demo
+        history books past orders and fills through the ordinary paths (place, match, fill)."""
+        clock, live = self.clock, self.ids
+        self.clock, self.ids = (lambda: when), ids
+        try:
+            yield
+        finally:
+            self.clock, self.ids = clock, live
+
+    def new_trade_date(self) -> None:
+        """The broker's daily roll: each account's realized P&L goes into its cash, and a flat
+        position's bought/sold counts start again (as Tradovate's do for a new trade date)."""
+        for account in self.accounts.values():
+            account.cash += account.realized
+            account.realized = ZERO
+        for position in self.positions.values():
+            if position.net_pos == 0:
+                position.bought = position.sold = 0
+                position.bought_value = position.sold_value = ZERO
 
     # --- orders ----------------------------------------------------------------------------
 

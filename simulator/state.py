@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.contracts import Catalog
 from simulator.engine import JSON, Engine, iso
+from simulator.history import History, book_history
 
 SEED_CASH = Decimal("50000.00")
 ORDER_ENDPOINTS = ("order/placeorder", "order/placeoso", "order/placeoco")
@@ -155,10 +156,14 @@ class Exchange:
         self,
         clock: Callable[[], float] = time.time,
         demo_accounts: tuple[str, ...] = ("DEMO1001", "DEMO1002"),
+        history_days: int = 0,
+        history_seed: int = 7,
     ) -> None:
         self.clock = clock
         self.catalog = Catalog()
         self.demo_accounts = demo_accounts  # the "demo" login's accounts, ids from 1001
+        self.history_days = history_days  # trading days of past trades on them (history.py)
+        self.history_seed = history_seed
         self.reset()
 
     def reset(self) -> None:
@@ -170,7 +175,15 @@ class Exchange:
         self.tickets: dict[str, Ticket] = {}
         self._next_user_id = 1
         self._next_account_id = 1001
-        self.add_user("demo", "demo-password", list(self.demo_accounts))
+        demo = self.add_user("demo", "demo-password", list(self.demo_accounts))
+        self.history: History | None = None
+        if self.history_days > 0:
+            self.history = book_history(
+                self.engine,
+                self.engine.user_accounts(demo["userId"]),
+                days=self.history_days,
+                seed=self.history_seed,
+            )
 
     # --- users and tokens ------------------------------------------------------------------
 
@@ -282,4 +295,5 @@ class Exchange:
                 for c in self.catalog.contracts.values()
                 if c.id in engine.prices
             },
+            "history": None if self.history is None else self.history.as_json(),
         }
