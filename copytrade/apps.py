@@ -61,12 +61,17 @@ def _copy_accounts(sender: Any, **_: Any) -> set[int]:
 
 
 def _leader_fill(sender: Any, *, fill_pk: int, subaccount_pk: int, **_: Any) -> bool:
-    """The mirror recorded a fill: when its account leads an enabled copy group, the fill is
-    queued for copying (the task decides the rest). True when queued."""
+    """The mirror recorded a fill: when its account leads an enabled copy group that existed
+    when the fill happened, the fill is queued for copying (the task decides the rest). A fill
+    from before the group (an account's history, first synced) is not the group's: no copy
+    event is logged for it. True when queued."""
     from copytrade.models import CopyGroup
     from copytrade.tasks import copy_fill
+    from trading.models import Fill
 
-    if not CopyGroup.objects.filter(leader_id=subaccount_pk, enabled=True).exists():
+    filled_at = Fill.objects.filter(pk=fill_pk).values_list("filled_at", flat=True).first()
+    groups = CopyGroup.objects.filter(leader_id=subaccount_pk, enabled=True)
+    if filled_at is None or not groups.filter(created_at__lte=filled_at).exists():
         return False
     copy_fill.delay(fill_pk)
     return True

@@ -167,3 +167,24 @@ def test_a_follower_past_its_daily_loss_is_disarmed_and_then_only_closed_with_th
     assert net(sim, 1002) == 1
     fill_copy(fill_pk=leader_trades(sim, connection, "Sell", 2).pk)  # the leader closes
     assert (net(sim, 1001), net(sim, 1002)) == (0, 0)
+
+
+def test_a_fill_from_before_the_group_existed_is_not_queued_nor_logged(
+    subaccounts: list[Subaccount], member: User
+) -> None:
+    """An account's history, first synced when a group already leads it, is not the group's:
+    no copy is queued and no copy event is logged for it (the demo's five days of fills)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from copytrade.apps import _leader_fill
+    from tests.factories import FillFactory
+    from trading.mirror_signals import fill_recorded
+
+    leader = subaccounts[0]
+    copy_group_create(user=member, name="History", leader=leader)
+    old = FillFactory.create(subaccount=leader, filled_at=timezone.now() - timedelta(days=3))
+    results = dict(fill_recorded.send_robust(sender=Fill, fill_pk=old.pk, subaccount_pk=leader.pk))
+    assert results[_leader_fill] is False
+    assert not CopyEvent.objects.exists()
