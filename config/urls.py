@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import BrokerConnectionViewSet
+from analytics.views import dashboard
 from config.health import healthz
-from trading.views import dashboard
 from trading.webhooks import tradingview_webhook
 
 router = DefaultRouter()
@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),
     path("copy/", include("copytrade.urls")),
+    path("performance/", include("analytics.urls")),
     path("", include("billing.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
