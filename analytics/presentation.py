@@ -75,6 +75,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _cell(text: str) -> str:
+    """Text from the broker, never read as a formula by a spreadsheet (=, +, -, @ first)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _plain(value: Decimal | None) -> str:
     """18005.25000000 -> "18005.25", 21000 -> "21000" (never "2.1E+4")."""
     return "" if value is None else f"{value.normalize():f}"
@@ -89,8 +94,8 @@ def csv_rows(trades: Iterable[Any], *, zone: str) -> Iterator[list[str]]:
         closed = t.closed_at.astimezone(tz).isoformat() if t.closed_at else ""
         yield [
             str(t.pk),
-            t.subaccount.name,
-            t.symbol,
+            _cell(t.subaccount.name),
+            _cell(t.symbol),
             "long" if t.direction > 0 else "short",
             t.opened_at.astimezone(tz).isoformat(),
             closed,

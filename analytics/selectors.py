@@ -24,6 +24,7 @@ from accounts.tenancy import access_by_id, tenant_queryset
 from analytics.metrics import ZERO, ClosedTrade, Metrics, metrics_of
 from analytics.models import FeeRate, Trade
 from copytrade.models import CopyGroup, Follower
+from trading.alerts import AlertError, decode_body, parse_alert
 from trading.contracts import CONTRACT_SPECS, ContractSpec, points_to_ticks
 from trading.models import Fill, Signal, Strategy, TraderAccount
 
@@ -271,11 +272,20 @@ class TradeDetail:
 
 
 def _alert_price(signal: Signal) -> Decimal | None:
-    parsed: Any = signal.parsed or {}
-    text = (parsed.get("alert") or {}).get("price") if isinstance(parsed, dict) else None
+    """The price the alert carried: as stored at intake (``parsed["alert"]["price"]``), else
+    read again from the stored fields or body by ``trading.alerts`` (None if it had none)."""
+    parsed: Any = signal.parsed if isinstance(signal.parsed, dict) else {}
+    stored = parsed.get("alert")
+    if isinstance(stored, dict) and stored.get("price") is not None:
+        try:
+            return Decimal(str(stored["price"]))
+        except ArithmeticError:
+            return None
     try:
-        return Decimal(text) if text is not None else None
-    except ArithmeticError:
+        fields = parsed.get("fields")
+        data = fields if isinstance(fields, dict) else decode_body(signal.raw_body.encode())
+        return parse_alert(data).price
+    except AlertError:
         return None
 
 

@@ -20,6 +20,7 @@ from analytics.selectors import (
     today_pnl,
     zone_of,
 )
+from analytics.templatetags.performance import WEEKDAYS
 from trading.selectors import fills_recent, live_snapshot
 
 
@@ -50,5 +51,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "next_month": month_step(month, 1),
         "ranked": strategies_ranked(scope=scope),
         "zone": zone,
+        "weekday_names": WEEKDAYS,
     }
     return render(request, "analytics/dashboard.html", context)

@@ -180,6 +180,27 @@ def test_a_trade_shows_its_alert_price_against_its_entry_fill_and_the_missing_fe
     assert trade_for(user=user, pk=trade.pk).fee_note == ""
 
 
+def test_an_alert_price_not_stored_at_intake_is_read_from_the_alert_and_a_short_is_mirrored(
+    user: User,
+) -> None:
+    sub = SubaccountFactory.create(connection__user=user)
+    signal = SignalFactory.create(
+        strategy__user=user, raw_body='{"action": "sell", "ticker": "MNQ1!", "price": 21000}'
+    )
+    trade = round_trip(
+        sub,
+        opened_at=ny(2026, 11, 4, 9, 45),
+        points="2",
+        direction=-1,
+        entry="20999.75",
+        signal=signal,
+    )
+    (slip,) = trade_for(user=user, pk=trade.pk).signals
+    assert (slip.alert_price, slip.fill_price) == (Decimal(21000), Decimal("20999.75"))
+    # A short filled a tick below the alert: a tick worse.
+    assert (slip.points, slip.ticks, slip.dollars) == (Decimal("0.25"), Decimal(1), Decimal("0.50"))
+
+
 def test_metrics_of_100000_trades_take_well_under_a_second(user: User) -> None:
     sub = SubaccountFactory.create(connection__user=user)
     # Stored by one INSERT ... SELECT (model instances would take 10 s to save, and only the
