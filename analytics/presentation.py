@@ -7,10 +7,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from analytics.selectors import DayPnl
+if TYPE_CHECKING:  # the type only: this module imports nothing that touches the database
+    from analytics.selectors import DayPnl
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 CSV_HEADER = (
     "id",
@@ -32,15 +35,26 @@ CSV_HEADER = (
 )
 
 
-def equity_points(curve: Sequence[tuple[datetime, Decimal]], *, zone: str) -> list[dict[str, Any]]:
+EQUITY_POINTS_MAX = 2000
+
+
+def equity_points(
+    curve: Sequence[tuple[datetime, Decimal]], *, zone: str, most: int = EQUITY_POINTS_MAX
+) -> list[dict[str, Any]]:
     """The equity curve as lightweight-charts line data: ``time`` in seconds of the local wall
-    clock (the chart shows times as UTC, so the zone's offset is added), one point per second
-    (the last equity of trades closing in the same second), ascending."""
+    clock (the chart shows times as UTC, so the zone's offset is added), ascending, one point
+    per second (the last equity of trades closing in the same second). Past ``most`` points,
+    one per local day (its closing equity), so a page never carries 100,000 points."""
     tz = ZoneInfo(zone)
     points: dict[int, float] = {}
     for moment, equity in curve:
         wall = moment.astimezone(tz).replace(tzinfo=UTC)
         points[int(wall.timestamp())] = float(equity)
+    if len(points) > most:
+        daily: dict[int, float] = {}
+        for second, equity_value in points.items():  # ascending: the day's last one stays
+            daily[second - second % 86400] = equity_value
+        points = daily
     return [{"time": t, "value": v} for t, v in sorted(points.items())]
 
 

@@ -11,7 +11,13 @@ from django.shortcuts import render
 from accounts.models import User
 from accounts.selectors import broker_connections_for
 from analytics.forms import MonthForm
-from analytics.presentation import equity_points, month_grid, month_step
+from analytics.presentation import (
+    EQUITY_POINTS_MAX,
+    WEEKDAYS,
+    equity_points,
+    month_grid,
+    month_step,
+)
 from analytics.selectors import (
     TradeScope,
     daily_pnl,
@@ -20,7 +26,6 @@ from analytics.selectors import (
     today_pnl,
     zone_of,
 )
-from analytics.templatetags.performance import WEEKDAYS
 from trading.selectors import fills_recent, live_snapshot
 
 
@@ -45,6 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "today": today,
         "metrics": metrics,
         "equity": equity_points(metrics.equity_curve, zone=zone),
+        "equity_most": EQUITY_POINTS_MAX,
         "month": month,
         "weeks": month_grid(daily_pnl(scope=scope, month=month)),
         "previous_month": month_step(month, -1),

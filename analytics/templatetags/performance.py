@@ -17,11 +17,11 @@ from typing import Any
 from django import template
 
 from analytics.metrics import INFINITE
+from analytics.presentation import WEEKDAYS
 
 register = template.Library()
 
 EMPTY = "—"
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @register.filter

@@ -221,3 +221,16 @@ def test_csv_text_from_the_broker_is_never_a_spreadsheet_formula() -> None:
     assert (record["account"], record["symbol"]) == ("'=HYPERLINK(1)", "'@MNQ")
     assert (record["points"], record["net_pnl"], record["closed_at"]) == ("-1.5", "", "")
     assert record["opened_at"] == "2026-11-02T16:00:00+01:00"
+
+
+def test_the_equity_curve_is_in_local_time_and_one_point_a_day_when_long() -> None:
+    from analytics.presentation import equity_points
+
+    t0 = datetime(2026, 11, 2, 14, 30, tzinfo=ZoneInfo("UTC"))
+    curve = [(t0 + timedelta(hours=6 * n), Decimal(n)) for n in range(8)]  # 2 days
+    points = equity_points(curve, zone="America/New_York")
+    local = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("UTC"))  # 14:30 UTC is 09:30 EST
+    assert points[0] == {"time": int(local.timestamp()), "value": 0.0}
+    assert len(points) == 8
+    daily = equity_points(curve, zone="America/New_York", most=4)
+    assert [p["value"] for p in daily] == [2.0, 6.0, 7.0]  # the last of each New York day
