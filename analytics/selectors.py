@@ -205,26 +205,20 @@ def strategies_ranked(*, scope: TradeScope) -> list[StrategyRank]:
     took part in (a trade counts once per strategy), best net first; strategies without a
     trade last, by name. Archived strategies only when they have trades. Two queries."""
     links = (
-        Trade.signals.through.objects.filter(
-            trade_id__in=_closed_with_net(scope).order_by().values("pk"),
-            signal__strategy__user=scope.user,
-        )
+        _closed_with_net(scope)
+        .filter(signals__strategy__user=scope.user)
         .order_by()
+        .annotate(opened_us=_microseconds("opened_at"), closed_us=_microseconds("closed_at"))
         .values_list(
-            "signal__strategy_id",
-            "trade_id",
-            "trade__net_pnl",
-            "trade__gross_pnl",
-            "trade__fees",
-            "trade__opened_at",
-            "trade__closed_at",
+            "signals__strategy_id", "pk", "net_pnl", "gross_pnl", "fees", "opened_us", "closed_us"
         )
-        .distinct()
+        .distinct()  # a trade with two signals of one strategy counts once
     )
     by_strategy: dict[int, dict[int, ClosedTrade]] = {}
-    for strategy_pk, trade_pk, *values in links:
+    for strategy_pk, trade_pk, net, gross, fees, o, c in links:
         # Closed trades with a net (the filter above): the nullable columns are set.
-        by_strategy.setdefault(strategy_pk, {})[trade_pk] = ClosedTrade(*values)  # type: ignore[arg-type]
+        trade = ClosedTrade(net, gross, fees, EPOCH + us(o), EPOCH + us(c))  # type: ignore[arg-type]
+        by_strategy.setdefault(strategy_pk, {})[trade_pk] = trade
     ranked = [
         StrategyRank(s, metrics_of(list(by_strategy.get(s.pk, {}).values()), zone=scope.zone))
         for s in tenant_queryset(model=Strategy, user=scope.user)
