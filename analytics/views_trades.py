@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.tenancy import tenant_queryset
 from analytics.forms import FeeRateForm, TradeFilterForm
 from analytics.models import FeeRate
-from analytics.presentation import csv_rows
+from analytics.presentation import EQUITY_POINTS_MAX, csv_rows, equity_points
 from analytics.selectors import excursion_averages, metrics_for, trade_for, trades_in
 from analytics.services import fee_rate_set
 
@@ -61,10 +61,13 @@ def trade_list(request: HttpRequest) -> HttpResponseBase:
     mfe, mae = excursion_averages(scope=scope)
     query = request.GET.copy()
     query.pop("page", None)
+    metrics = metrics_for(scope=scope)
     context = {
         "form": form,
         "page": page,
-        "metrics": metrics_for(scope=scope),
+        "metrics": metrics,
+        "equity": equity_points(metrics.equity_curve, zone=scope.zone),
+        "equity_most": EQUITY_POINTS_MAX,
         "mfe_average": mfe,
         "mae_average": mae,
         "query": query.urlencode(),

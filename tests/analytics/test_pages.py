@@ -126,6 +126,8 @@ def test_the_trades_page_filters_sums_and_pages(user: User, owner_client: Client
     assert 'id="metric-profit-factor">∞' in only_first  # no loss on DEMO1001
     assert 'class="pnl-up" id="metric-net">+$110.00' in only_first
     assert "Monday" in only_first and "09:00–09:59" in only_first
+    equity = re.search(r'id="equity-data"[^>]*>(.*?)</script>', only_first, re.S)
+    assert equity is not None and len(json.loads(equity[1])) == 55  # the filter's curve
     assert f'href="?account={sub.pk}&amp;page=2"' in only_first
 
     open_only = owner_client.get("/performance/trades/?status=open").content.decode()
