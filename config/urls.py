@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import BrokerConnectionViewSet
+from analytics.views import dashboard
 from config.health import healthz
-from trading.views import dashboard
 from trading.webhooks import tradingview_webhook
 
 router = DefaultRouter()

@@ -89,6 +89,16 @@ def _follower(owner: User) -> dict[str, Any]:
     return {"pk": Follower.objects.create(group=group, subaccount=account).pk}
 
 
+def _trade(owner: User) -> dict[str, Any]:
+    from analytics.models import Trade
+    from analytics.services import trades_rebuild
+    from tests.factories import FillFactory
+
+    fill = FillFactory.create(subaccount__connection__user=owner, contract_id=4000)
+    trades_rebuild(subaccount_pk=fill.subaccount_id, contract_id=4000)
+    return {"pk": Trade.objects.get(subaccount_id=fill.subaccount_id).pk}
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
@@ -140,6 +150,7 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "copytrade:follower_remove": _follower,
     "copytrade:follower_resync": _follower,
     "copytrade:follower_rearm": _follower,
+    "analytics:trade_detail": _trade,
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
@@ -167,6 +178,8 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "copytrade:follower_remove": {"method": "post", "ok": {302}},
     "copytrade:follower_rearm": {"method": "post", "ok": {302}},
     "copytrade:follower_resync": {"method": "post", "ok": {302}},
+    # Setting a fee is POST-only; an empty form is refused in a message on the trades page.
+    "analytics:fee_rate_save": {"method": "post", "ok": {302}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 
