@@ -1,14 +1,20 @@
-"""Forms of the performance pages: the trade filters (GET), the calendar month, a fee rate."""
+"""Forms of the performance pages: the trade and execution filters (GET), the calendar month,
+a fee rate."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import BrokerConnection, Subaccount, User
 from accounts.tenancy import tenant_queryset
 from analytics.selectors import TradeScope, zone_of
+from analytics.selectors_execution import SignalScope
 from copytrade.models import CopyGroup
 from trading.models import Strategy, Trader
 
@@ -17,12 +23,25 @@ def _choices(rows: Any, everything: str) -> list[tuple[Any, str]]:
     return [("", everything), *((row.pk, str(row)) for row in rows)]
 
 
-class TradeFilterForm(forms.Form):
-    """The trades page's filters. Ids are plain integers: the selector applies the user's
-    tenancy, so a foreign id shows no trades rather than an error."""
+class DaysForm(forms.Form):
+    """A first and a last local day, both optional, in order. Ids of the subclasses are plain
+    integers: the selectors apply the user's tenancy, so a foreign id shows nothing rather
+    than an error."""
 
     start = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     end = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The first day is after the last day: swap them.")
+        return data
+
+
+class TradeFilterForm(DaysForm):
+    """The trades page's filters."""
+
     strategy = forms.IntegerField(required=False, widget=forms.Select)
     trader = forms.IntegerField(required=False, widget=forms.Select)
     account = forms.IntegerField(required=False, widget=forms.Select)
@@ -51,13 +70,6 @@ class TradeFilterForm(forms.Form):
         for name, (rows, everything) in lists.items():
             self.fields[name].widget.choices = _choices(rows, everything)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            raise forms.ValidationError("The first day is after the last day: swap them.")
-        return data
-
     def scope(self) -> TradeScope:
         """The scope of the valid filters (no filter for an invalid form's fields)."""
         data = self.cleaned_data if self.is_valid() else {}
@@ -72,6 +84,42 @@ class TradeFilterForm(forms.Form):
             copy_group_pk=data.get("copy_group"),
             symbol=data.get("symbol") or "",
             status=data.get("status") or "",
+        )
+
+
+class ExecutionFilterForm(DaysForm):
+    """The execution page's filters: days (default: the last ``DEFAULT_DAYS`` up to today in
+    the user's zone), a strategy the user owns or follows, one of the user's accounts."""
+
+    DEFAULT_DAYS = 30
+
+    strategy = forms.IntegerField(required=False, widget=forms.Select)
+    account = forms.IntegerField(required=False, widget=forms.Select)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        strategies = (
+            Strategy.objects.filter(Q(user=user) | Q(traders__user=user))
+            .distinct()
+            .order_by("name", "id")
+        )
+        accounts = tenant_queryset(model=Subaccount, user=user).order_by("name", "id")
+        self.fields["strategy"].widget.choices = _choices(strategies, "Every strategy")
+        self.fields["account"].widget.choices = _choices(accounts, "Every account")
+
+    def scope(self) -> SignalScope:
+        """The scope of the valid filters (the default days for an invalid form)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        zone = zone_of(user=self.user)
+        today = timezone.now().astimezone(ZoneInfo(zone)).date()
+        return SignalScope(
+            user=self.user,
+            zone=zone,
+            start=data.get("start") or today - timedelta(days=self.DEFAULT_DAYS - 1),
+            end=data.get("end") or today,
+            strategy_pk=data.get("strategy"),
+            subaccount_pk=data.get("account"),
         )
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Avg, BigIntegerField, Count, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Extract, TruncDate
 from django.utils import timezone
 
@@ -132,28 +132,16 @@ def metrics_for(*, scope: TradeScope) -> Metrics:
         _closed_with_net(scope)
         .order_by()
         .annotate(opened_us=_microseconds("opened_at"), closed_us=_microseconds("closed_at"))
-        .values_list("net_pnl", "gross_pnl", "fees", "opened_us", "closed_us")
+        .values_list("net_pnl", "gross_pnl", "fees", "opened_us", "closed_us", "mfe", "mae")
     )
     return metrics_of(
         [
             # The filter guarantees the nullable columns are set here.
-            ClosedTrade(net, gross, fees, EPOCH + us(o), EPOCH + us(c))  # type: ignore[arg-type]
-            for net, gross, fees, o, c in rows
+            ClosedTrade(net, gross, fees, EPOCH + us(o), EPOCH + us(c), mfe, mae)  # type: ignore[arg-type]
+            for net, gross, fees, o, c, mfe, mae in rows
         ],
         zone=scope.zone,
     )
-
-
-def excursion_averages(*, scope: TradeScope) -> tuple[Decimal | None, Decimal | None]:
-    """Average MFE and MAE in dollars over the scope's closed trades that have them (None
-    without any). One query."""
-    found = (
-        trades_in(scope=scope)
-        .filter(closed_at__isnull=False)
-        .order_by()
-        .aggregate(mfe=Avg("mfe"), mae=Avg("mae"))
-    )
-    return found["mfe"], found["mae"]
 
 
 class DayPnl(NamedTuple):

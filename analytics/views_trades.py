@@ -18,7 +18,7 @@ from accounts.tenancy import tenant_queryset
 from analytics.forms import FeeRateForm, TradeFilterForm
 from analytics.models import FeeRate
 from analytics.presentation import EQUITY_POINTS_MAX, csv_rows, equity_points
-from analytics.selectors import excursion_averages, metrics_for, trade_for, trades_in
+from analytics.selectors import metrics_for, trade_for, trades_in
 from analytics.services import fee_rate_set
 
 PER_PAGE = 50
@@ -58,7 +58,6 @@ def trade_list(request: HttpRequest) -> HttpResponseBase:
         return _csv(scope)
     pages = Paginator(trades_in(scope=scope).select_related("subaccount"), PER_PAGE)
     page = pages.get_page(request.GET.get("page"))
-    mfe, mae = excursion_averages(scope=scope)
     query = request.GET.copy()
     query.pop("page", None)
     metrics = metrics_for(scope=scope)
@@ -68,14 +67,13 @@ def trade_list(request: HttpRequest) -> HttpResponseBase:
         "metrics": metrics,
         "equity": equity_points(metrics.equity_curve, zone=scope.zone),
         "equity_most": EQUITY_POINTS_MAX,
-        "mfe_average": mfe,
-        "mae_average": mae,
         "query": query.urlencode(),
         "fee_form": FeeRateForm(user=user),
         "fee_rates": tenant_queryset(model=FeeRate, user=user).select_related("connection"),
         "zone": scope.zone,
     }
-    return render(request, "analytics/trade_list.html", context)
+    status = 400 if form.is_bound and form.errors else 200  # said on the page; no filter used
+    return render(request, "analytics/trade_list.html", context, status=status)
 
 
 @login_required

@@ -162,6 +162,7 @@ def main() -> None:
         for n, g, f, o, c in Trade.objects.filter(subaccount__connection__user=big).values_list(
             "net_pnl", "gross_pnl", "fees", "opened_at", "closed_at"
         )
+        if n is not None and g is not None and c is not None
     ]
     started = time.perf_counter()
     metrics_of(closed, zone="America/New_York")

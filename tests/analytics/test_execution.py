@@ -134,6 +134,6 @@ def test_the_execution_page_shows_the_figures_and_refuses_reversed_dates(
     assert "No order refused" in html
     refused = client.get("/performance/execution/?start=2026-12-05&end=2026-12-01")
     assert refused.status_code == 400
-    assert "swap the two dates" in refused.content.decode()
+    assert "swap them" in refused.content.decode()
     client.force_login(UserFactory.create())
     assert strategy.name not in client.get("/performance/execution/").content.decode()

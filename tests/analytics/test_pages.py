@@ -133,6 +133,7 @@ def test_the_trades_page_filters_sums_and_pages(user: User, owner_client: Client
     open_only = owner_client.get("/performance/trades/?status=open").content.decode()
     assert "1 in all" in open_only and "No closed trade matches these filters" in open_only
     swapped = owner_client.get("/performance/trades/?start=2026-11-05&end=2026-11-01")
+    assert swapped.status_code == 400
     assert "The first day is after the last day" in swapped.content.decode()
 
 
