@@ -113,8 +113,9 @@ def _closed_with_net(scope: TradeScope) -> QuerySet[Trade]:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def us(microseconds: int) -> timedelta:
-    return timedelta(microseconds=microseconds)
+def us(microseconds: int) -> datetime:
+    """The UTC time ``microseconds`` after 1970, exactly."""
+    return EPOCH + timedelta(microseconds=microseconds)
 
 
 def _microseconds(field: str) -> Cast:
@@ -137,7 +138,7 @@ def metrics_for(*, scope: TradeScope) -> Metrics:
     return metrics_of(
         [
             # The filter guarantees the nullable columns are set here.
-            ClosedTrade(net, gross, fees, EPOCH + us(o), EPOCH + us(c), mfe, mae)  # type: ignore[arg-type]
+            ClosedTrade(net, gross, fees, us(o), us(c), mfe, mae)  # type: ignore[arg-type]
             for net, gross, fees, o, c, mfe, mae in rows
         ],
         zone=scope.zone,
@@ -205,7 +206,7 @@ def strategies_ranked(*, scope: TradeScope) -> list[StrategyRank]:
     by_strategy: dict[int, dict[int, ClosedTrade]] = {}
     for strategy_pk, trade_pk, net, gross, fees, o, c in links:
         # Closed trades with a net (the filter above): the nullable columns are set.
-        trade = ClosedTrade(net, gross, fees, EPOCH + us(o), EPOCH + us(c))  # type: ignore[arg-type]
+        trade = ClosedTrade(net, gross, fees, us(o), us(c))  # type: ignore[arg-type]
         by_strategy.setdefault(strategy_pk, {})[trade_pk] = trade
     ranked = [
         StrategyRank(s, metrics_of(list(by_strategy.get(s.pk, {}).values()), zone=scope.zone))

@@ -54,7 +54,10 @@ from trading.models import Signal, Strategy  # noqa: E402
 def seed(email: str, count: int) -> User:
     """``count`` closed trades of one user (5 strategies, 4 accounts), made once."""
     user = User.objects.filter(email=email).first()
-    if user is not None and Trade.objects.filter(subaccount__connection__user=user).count() == count:
+    if (
+        user is not None
+        and Trade.objects.filter(subaccount__connection__user=user).count() == count
+    ):
         return user
     if user is not None:
         user.delete()
@@ -174,7 +177,7 @@ def main() -> None:
     wall, queries, sql = median_ms(lambda: daily_pnl(scope=scope, month=month))
     rows.append((f"daily_pnl (a month), {BIG:,} trades", wall, queries, sql, ""))
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(small)
     for name, url, goal in (
         ("dashboard", "/dashboard/", "queries < 100 ms"),
