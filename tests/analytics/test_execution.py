@@ -75,8 +75,8 @@ def test_no_entries_gives_no_figures_not_zeros() -> None:
 def test_a_percentile_is_a_sample_and_p50_never_above_p95(values: list[int]) -> None:
     floats = [float(v) for v in values]
     p50, p95 = percentile(floats, 0.5), percentile(floats, 0.95)
-    assert p50 in floats and p95 in floats
-    assert p50 is not None and p95 is not None and p50 <= p95
+    assert p50 is not None and p95 is not None
+    assert p50 in floats and p95 in floats and p50 <= p95
     assert percentile(floats, 1.0) == max(floats)
 
 
