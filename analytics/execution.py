@@ -6,8 +6,9 @@ For every entry order a signal placed and the broker filled (an `EntrySample`):
   and in dollars for the quantity filled: (fill - alert) for a buy, (alert - fill) for a sell.
   Positive costs the trader, negative is price improvement. Without a price in the alert
   there is nothing to compare with: the entry is counted as "no alert price", never as 0.
-- latency to acceptance: from the alert's receipt (our clock) to the broker accepting the
-  order (the first Working / Filled report). Latency to fill: to the first fill's broker time.
+- latency to acceptance: from the alert's receipt (our clock) to our receipt of the broker's
+  first report accepting the order (Working / Filled; our clock too). Latency to fill: to the
+  first fill's time stamp (the broker's clock, so a fill can read earlier than its report).
 - p50 / p95: nearest-rank percentiles (the smallest value with at least that share of the
   samples at or below it), so each is a value that really happened.
 - rejects: orders the broker refused, counted by its own words.
