@@ -22,6 +22,7 @@ from billing.models import Membership, TradingPause, WhopEvent, WhopSyncRun
 from billing.schema import WhopShapeError, parse_envelope, parse_membership, payment_membership_id
 from billing.services import access_refresh, membership_apply
 from billing.whop import WhopApiError, WhopClient
+from config.rate_limit import rate_take
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ GRANT_TYPES = frozenset({"membership.activated", "membership.went_valid"})
 REVOKE_TYPES = frozenset({"membership.deactivated", "membership.went_invalid"})
 PAYMENT_TYPES = frozenset({"payment.succeeded", "payment.failed"})
 MAX_STORED_BODY = 64_000
+REJECTED_BODY_CHARS = 2_000  # of an unsigned post: enough for support to see what it was
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 WHOP_KEY_STATUS_CACHE_KEY = "billing:whop-api-key-status"
 
@@ -57,6 +59,7 @@ class WebhookOutcome:
     status_code: int
     message: str
     event: WhopEvent | None
+    retry_after: int | None = None
 
 
 def _verify(*, body: bytes, headers: Mapping[str, str]) -> str | None:
@@ -76,27 +79,44 @@ def _verify(*, body: bytes, headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def whop_webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
+def whop_webhook_receive(
+    *, body: bytes, headers: Mapping[str, str], client: str = ""
+) -> WebhookOutcome:
     """Verify, store (unique by ``webhook-id``) and apply one Whop webhook.
 
-    A bad signature is stored as rejected (never processed) and answered 401. A redelivery is
-    answered 200 and not applied again. An unhandled type is stored as ignored. Nothing here
-    answers 500: an unexpected failure while applying is stored on the event for support.
+    A bad signature is stored as rejected (never processed: its first ``REJECTED_BODY_CHARS``
+    characters only) and answered 401; past ``WHOP_REJECTED_PER_MINUTE`` of them a minute from
+    one ``client`` address, answered 429 and not stored (anyone can post here). A redelivery
+    is answered 200 and not applied again. An unhandled type is stored as ignored. Nothing
+    here answers 500: an unexpected failure while applying is stored on the event for support;
+    a NUL anywhere is stored as U+2400.
     """
-    wanted = {k: headers.get(k, "") for k in SIGNATURE_HEADERS}
+    wanted = {k: headers.get(k, "").replace("\x00", "") for k in SIGNATURE_HEADERS}
     header_id = wanted["webhook-id"][:128]
     stored_headers = {"webhook-id": header_id, "webhook-timestamp": wanted["webhook-timestamp"]}
-    text = body[:MAX_STORED_BODY].decode("utf-8", errors="replace")
+    # NUL-free (PostgreSQL's text refuses it): U+2400 shows where one was.
+    text = body[:MAX_STORED_BODY].decode("utf-8", errors="replace").replace("\x00", "\u2400")
     if settings.WHOP_WEBHOOK_SECRET == "":
         problem: str | None = "WHOP_WEBHOOK_SECRET is not set: cannot verify"
     else:
         problem = _verify(body=body, headers=wanted)
     if problem is not None:
+        wait = rate_take(
+            key=f"whop-rejected:{client}",
+            limit=settings.WHOP_REJECTED_PER_MINUTE,
+            window_seconds=60,
+        )
+        if wait is not None:
+            logger.warning("whop webhook from %s rejected and not stored: too many", client)
+            return WebhookOutcome(429, "too many unsigned requests", None, retry_after=wait)
+        kept = text[:REJECTED_BODY_CHARS]
+        if len(text) > REJECTED_BODY_CHARS:
+            kept += f"… (first {REJECTED_BODY_CHARS:,} of {len(body):,} bytes)"
         event = WhopEvent.objects.create(
             claimed_id=header_id,
             status=WhopEvent.Status.REJECTED,
             error=f"signature rejected: {problem}",
-            body=text,
+            body=kept,
             headers=stored_headers,
         )
         logger.warning("whop webhook rejected (claimed id %r): %s", header_id, problem)

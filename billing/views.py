@@ -24,8 +24,13 @@ from billing.tokens import ActivationLinkInvalid, activation_token_user
 @csrf_exempt  # Whop signs its requests; it has no CSRF cookie (D12)
 @require_POST
 def whop_webhook(request: HttpRequest) -> JsonResponse:
-    outcome = whop_webhook_receive(body=request.body, headers=request.headers)
-    return JsonResponse({"status": outcome.message}, status=outcome.status_code)
+    outcome = whop_webhook_receive(
+        body=request.body, headers=request.headers, client=request.META.get("REMOTE_ADDR", "")
+    )
+    response = JsonResponse({"status": outcome.message}, status=outcome.status_code)
+    if outcome.retry_after is not None:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
 
 
 def activate(request: HttpRequest, token: str) -> HttpResponse:

@@ -248,6 +248,9 @@ if not FIELD_ENCRYPTION_KEYS:
     ]
 WHOP_API_KEY = env.str("WHOP_API_KEY", default="")
 WHOP_WEBHOOK_SECRET = env.str("WHOP_WEBHOOK_SECRET", default="")
+# Unsigned (rejected) Whop posts kept a minute, per client address; more are answered 429 and
+# not stored (anyone can post: the table must not fill).
+WHOP_REJECTED_PER_MINUTE = env.int("WHOP_REJECTED_PER_MINUTE", default=20)
 WHOP_COMPANY_ID = env.str("WHOP_COMPANY_ID", default="")
 WHOP_API_BASE_URL = env.str("WHOP_API_BASE_URL", default="https://api.whop.com/api/v1")
 WHOP_HTTP_TIMEOUT_SECONDS = env.float("WHOP_HTTP_TIMEOUT_SECONDS", default=10.0)
@@ -279,6 +282,9 @@ STREAM_DOWN_REPORT_SECONDS = env.float("STREAM_DOWN_REPORT_SECONDS", default=60.
 # --- signals ----------------------------------------------------------------------------------
 # The same alert body again within this many seconds is a duplicate delivery (no alert id).
 SIGNAL_DEDUP_WINDOW_SECONDS = env.int("SIGNAL_DEDUP_WINDOW_SECONDS", default=10)
+# Alerts one webhook URL may send a minute; more are refused (429) and logged as rejected.
+# Generous: TradingView itself stops an alert that fires more than 15 times in 3 minutes.
+WEBHOOK_ALERTS_PER_MINUTE = env.int("WEBHOOK_ALERTS_PER_MINUTE", default=120)
 # A signal not started within this many seconds of arrival is not traded (said so).
 SIGNAL_MAX_AGE_SECONDS = env.int("SIGNAL_MAX_AGE_SECONDS", default=120)
 # A worker executing a signal renews a lease this long; lapsed, the sweep resumes the signal.
@@ -345,7 +351,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s"}
+        "plain": {
+            "()": "config.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s",
+        }
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
@@ -359,5 +368,7 @@ LOGGING = {
         # uvicorn's access lines carry request paths (a webhook URL is a secret): they go
         # through our redacting handler instead of uvicorn's own.
         "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # uvicorn's other lines (errors with the request line, tracebacks) likewise.
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -46,12 +46,14 @@ def _clean_test_redis_keys() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_broker_cooldowns() -> None:
-    """A cooldown one test provoked must not block the next (same simulator, same login)."""
+    """A cooldown one test provoked must not block the next (same simulator, same login), nor
+    the rate counts of its requests (config.rate_limit: 127.0.0.1 posts in every test)."""
     from django.conf import settings
 
     client = redis_client()
-    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:cooldown:*", count=1000):
-        client.delete(key)
+    for kind in ("cooldown", "rate"):
+        for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:{kind}:*", count=1000):
+            client.delete(key)
 
 
 @pytest.fixture

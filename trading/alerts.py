@@ -53,6 +53,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "alert_id": ("id", "alert_id"),
 }
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 20  # levels of {...} / [...] an alert may nest (TradingView's have one)
+MAX_DIGITS = 40
 
 
 class AlertError(ValueError):
@@ -97,16 +99,62 @@ def decode_body(raw: bytes) -> dict[str, Any]:
         raise AlertError(
             "The alert body is empty. Paste the alert message shown on the strategy page."
         )
+    if "\x00" in text:
+        raise AlertError("The alert body contains a NUL character (a zero byte); remove it.")
     try:
-        data = json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise AlertError(
             f"The alert body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}). "
             "Paste the alert message shown on the strategy page into TradingView's Message box."
         ) from None
+    except AlertError:  # NaN or Infinity (a ValueError too: raised as it is)
+        raise
+    except RecursionError:
+        raise AlertError(
+            f"The alert body is nested too deeply (the limit is {MAX_DEPTH} levels)."
+        ) from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's own limit)
+        raise AlertError(f"The alert body has a number too long to read: {exc}.") from None
     if not isinstance(data, dict):
         raise AlertError(f"The alert body is JSON {type(data).__name__}, not an object {{...}}.")
+    _storable(data, depth=1)
     return data
+
+
+def _no_constant(name: str) -> Any:
+    raise AlertError(
+        f"The alert body has {name}, which is not a number: send a price or leave it out."
+    )
+
+
+def _storable(value: Any, *, depth: int) -> None:
+    """Refuse what the database cannot keep: NUL characters (JSON's \\u0000), lone halves of
+    surrogate pairs (\\ud800) and nesting past ``MAX_DEPTH``; numbers of over
+    ``MAX_DIGITS`` digits (a price has a dozen)."""
+    if depth > MAX_DEPTH:
+        raise AlertError(f"The alert body is nested too deeply (the limit is {MAX_DEPTH} levels).")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, depth=depth)
+            _storable(item, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, depth=depth + 1)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise AlertError("The alert has a NUL character (\\u0000) in its text; remove it.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise AlertError(
+                "The alert has half of a surrogate pair (like \\ud800) in its text: not a "
+                "character. Remove it."
+            ) from None
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        digits = len(str(abs(value)))
+        if digits > MAX_DIGITS:
+            raise AlertError(f"The alert has a number of {digits} digits (at most {MAX_DIGITS}).")
 
 
 def _first(data: dict[str, Any], field: str) -> tuple[str | None, Any]:

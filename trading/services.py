@@ -25,6 +25,13 @@ class Received:
     reason: str = ""
 
 
+def stored_text(raw: bytes) -> str:
+    """A received body as text the database can always keep: bytes that are not UTF-8 become
+    U+FFFD and a NUL (which PostgreSQL's text refuses) becomes U+2400, "␀", visible in the
+    signal log."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\u2400")
+
+
 def _body_key(strategy: Strategy, raw: bytes) -> str:
     return hashlib.sha256(f"{strategy.pk}:".encode() + raw).hexdigest()
 
@@ -41,19 +48,14 @@ def signal_receive(
     with the first signal and executes nothing. A bad alert is stored as rejected with the
     reason, so the subscriber can see it in the signal log.
     """
-    text = raw.decode("utf-8", errors="replace")
+    text = stored_text(raw)
+    content_type = content_type.replace("\x00", "")
     try:
         parsed = parse_alert(decode_body(raw))
         alert_symbol_check(strategy=strategy, alert=parsed)
     except AlertError as exc:
-        signal = Signal.objects.create(
-            strategy=strategy,
-            idempotency_key=f"rejected:{uuid.uuid4().hex}",
-            raw_body=text,
-            content_type=content_type[:100],
-            status=Signal.Status.REJECTED,
-            rejection_reason=str(exc),
-            is_test=is_test,
+        signal = signal_reject(
+            strategy=strategy, raw=raw, content_type=content_type, reason=str(exc), is_test=is_test
         )
         return Received(status="rejected", signal=signal, reason=str(exc))
     fields = {
@@ -98,6 +100,32 @@ def signal_receive(
 
     transaction.on_commit(lambda: execute_signal.delay(signal.pk))
     return Received(status="accepted", signal=signal)
+
+
+def signal_reject(
+    *,
+    strategy: Strategy,
+    raw: bytes,
+    content_type: str,
+    reason: str,
+    is_test: bool = False,
+    keep_chars: int | None = None,
+) -> Signal:
+    """Store an alert refused at the door as rejected with ``reason`` (the signal log shows it);
+    nothing is executed. The body is kept whole, or its first ``keep_chars`` characters (a
+    flood's), always as text the database can keep (`stored_text`)."""
+    text = stored_text(raw)
+    if keep_chars is not None and len(text) > keep_chars:
+        text = f"{text[:keep_chars]}… (first {keep_chars:,} of {len(text):,} characters)"
+    return Signal.objects.create(
+        strategy=strategy,
+        idempotency_key=f"rejected:{uuid.uuid4().hex}",
+        raw_body=text,
+        content_type=content_type.replace("\x00", "")[:100],
+        status=Signal.Status.REJECTED,
+        rejection_reason=reason,
+        is_test=is_test,
+    )
 
 
 def _xact_lock(strategy: Strategy, name: str) -> None:

@@ -145,6 +145,7 @@ def strategy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "strategy": strategy,
         "webhook_url": webhook_url(strategy),
+        "alerts_per_minute": settings.WEBHOOK_ALERTS_PER_MINUTE,
         "indicator_alerts": [(label, json.dumps(body)) for label, body in INDICATOR_ALERTS],
         "strategy_alert": json.dumps(STRATEGY_ALERT),
         "settings_rows": settings_rows,

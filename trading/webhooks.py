@@ -25,9 +25,10 @@ from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.rate_limit import rate_take
 from trading.alerts import MAX_BODY_BYTES
 from trading.models import Strategy
-from trading.services import signal_receive
+from trading.services import signal_receive, signal_reject
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,23 @@ def webhook_accept(*, token: str, raw: bytes, content_type: str) -> tuple[int, d
         return 409, {"status": "disabled", "reason": "This strategy is switched off."}
     if len(raw) > MAX_BODY_BYTES:
         return 413, TOO_BIG
+    limit = settings.WEBHOOK_ALERTS_PER_MINUTE
+    wait = rate_take(key=f"webhook:{strategy.pk}", limit=limit, window_seconds=60)
+    if wait is not None:
+        reason = (
+            f"Rate limited: this webhook URL received more than {limit} alerts within a "
+            f"minute; this one was not executed. Alerts are taken again in {wait} s. Check "
+            "that TradingView alerts are not firing in a loop."
+        )
+        signal = signal_reject(
+            strategy=strategy, raw=raw, content_type=content_type, reason=reason, keep_chars=2000
+        )
+        return 429, {
+            "status": "rejected",
+            "signal_id": signal.pk,
+            "reason": reason,
+            "retry_after": wait,
+        }
     received = signal_receive(strategy=strategy, raw=raw, content_type=content_type)
     body: dict[str, Any] = {"status": received.status, "signal_id": received.signal.pk}
     if received.status == "rejected":
@@ -73,7 +91,10 @@ def tradingview_webhook(request: HttpRequest, token: str) -> JsonResponse:
     status, body = webhook_accept(
         token=token, raw=request.body, content_type=request.content_type or ""
     )
-    return JsonResponse(body, status=status)
+    response = JsonResponse(body, status=status)
+    if "retry_after" in body:
+        response["Retry-After"] = str(body["retry_after"])
+    return response
 
 
 # --- the ASGI door ------------------------------------------------------------------------------
@@ -139,17 +160,14 @@ async def webhook_asgi(scope: Scope, receive: Receive, send: Send, *, token: str
     else:
         status, body = await _accept(token, b"".join(chunks), content_type)
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-content-type-options", b"nosniff"),
-                (b"referrer-policy", b"same-origin"),
-                (b"cross-origin-opener-policy", b"same-origin"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if "retry_after" in body:
+        headers.append((b"retry-after", str(body["retry_after"]).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

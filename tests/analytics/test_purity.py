@@ -17,6 +17,7 @@ ALLOWED = {
     "dataclasses",
     "datetime",
     "decimal",
+    "typing",
     "zoneinfo",
     "trading.contracts",
 }

@@ -251,3 +251,25 @@ def test_with_no_secret_configured_nothing_is_accepted_not_even_an_empty_key_sig
     assert response.status_code == 401
     assert not User.objects.filter(email="forged@example.com").exists()
     assert "WHOP_WEBHOOK_SECRET is not set" in WhopEvent.objects.get().error
+
+
+def test_an_unsigned_body_with_a_nul_is_a_401_stored_nul_free_not_a_500() -> None:
+    response = post(b'{"type":"x\x00"}', {"HTTP_WEBHOOK_ID": "msg_\x00nul"})
+    assert response.status_code == 401
+    event = WhopEvent.objects.get()
+    assert "\x00" not in event.body and "x\u2400" in event.body
+
+
+def test_unsigned_posts_store_a_bounded_record_and_are_rate_limited_per_address(
+    settings: Any,
+) -> None:
+    settings.WHOP_REJECTED_PER_MINUTE = 3
+    big = b'{"type": "membership.activated", "pad": "' + b"z" * 60_000 + b'"}'
+    answers = [post(big, {"REMOTE_ADDR": "203.0.113.9"}) for _ in range(5)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
+    assert 1 <= int(answers[-1]["Retry-After"]) <= 60
+    events = WhopEvent.objects.all()
+    assert events.count() == 3  # the refused ones are not stored
+    assert all(len(e.body) < 2_100 and "first 2,000 of" in e.body for e in events)
+    other = post(b'{"type": "x"}', {"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 401  # another address has its own count

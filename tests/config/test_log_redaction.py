@@ -25,12 +25,33 @@ def test_redact_removes_tokens_passwords_and_webhook_urls() -> None:
     assert "/webhooks/tradingview/[redacted]/" in text
 
 
+def test_every_url_with_a_secret_parameter_is_redacted_by_one_rule() -> None:
+    """The rule comes from the URL conf: each parameter named token, uidb64 or key; a page of
+    the same shape (/accounts/activate/resend/) keeps its name."""
+    from config.logging import _route_regex, secret_url_patterns
+
+    text = redact(
+        "GET /accounts/activate/MQ:1v:abcSECRET/ 200; /accounts/password-reset/NDI/c7-SECRET/ "
+        "/accounts/activate/resend/ /accounts/password-reset/sent/ "
+        "Forbidden (CSRF cookie not set.): /accounts/activate/xyzSECRET/"
+    )
+    assert "SECRET" not in text and "NDI" not in text
+    assert "/accounts/activate/resend/" in text and "/accounts/password-reset/sent/" in text
+    assert len(secret_url_patterns()) >= 3  # webhook, activation, password reset
+    rule = _route_regex("api/keys/<str:key>/rotate/", literals="keys|rotate")
+    assert rule is not None and rule.search("POST /api/keys/bk_live_123/rotate/")
+    assert _route_regex("trading/signals/<int:pk>/", literals="signals") is None
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_real_web_process_never_logs_a_webhook_token() -> None:
+def test_a_real_web_process_never_logs_a_url_secret() -> None:
+    """Activation and password-reset links and webhook URLs, each through a real uvicorn:
+    its access lines, Django's request and CSRF warnings: none shows the secret."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = f"secret-{uuid.uuid4().hex}"
+    uid = f"uid{uuid.uuid4().hex[:10]}"
     log_path = Path("/tmp") / f"bracketeer-test-web-redact-{uuid.uuid4().hex[:8]}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -53,13 +74,27 @@ def test_a_real_web_process_never_logs_a_webhook_token() -> None:
             wait_for(up, timeout=60, what="uvicorn to answer")
             answer = httpx.post(f"{base}/webhooks/tradingview/{token}/", content=b"{}", timeout=10)
             assert answer.status_code == 404  # no strategy has it; the line is logged anyway
+            # Every URL that carries a secret, as a browser (or a probe) would use it: GET, and
+            # POST without a CSRF token (django.security.csrf warns with the path).
+            secret_paths = [
+                f"/accounts/activate/{token}/",
+                f"/accounts/password-reset/{uid}/{token}/",
+                f"/webhooks/tradingview/{token}/",
+            ]
+            for path in secret_paths:
+                httpx.get(f"{base}{path}", timeout=10)
+                httpx.post(f"{base}{path}x/", data={"a": "b"}, timeout=10)  # a 404, logged
+                httpx.post(f"{base}{path}", data={"new_password1": "x"}, timeout=10)
             wait_for(
-                lambda: "/webhooks/tradingview/" in log_path.read_text(errors="replace"),
+                lambda: log_path.read_text(errors="replace").count("[redacted]") >= 9,
                 timeout=10,
-                what="the access line",
+                what="the access lines",
             )
         finally:
             stop(proc)
     text = log_path.read_text(errors="replace")
-    assert token not in text
+    assert token not in text and uid not in text
     assert '"POST /webhooks/tradingview/[redacted]/ HTTP/1.1" 404' in text
+    assert '"GET /accounts/activate/[redacted]/ HTTP/1.1" 200' in text
+    assert "Forbidden (CSRF cookie not set.): /accounts/activate/[redacted]/" in text
+    assert "/accounts/password-reset/[redacted]/[redacted]/" in text
