@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.factories import StrategyFactory
 from tests.signals.helpers import asgi_request
 from trading.models import Signal, Strategy
+from trading.webhooks import webhook_accept
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +65,9 @@ def test_each_hostile_body_is_a_400_stored_as_rejected_with_its_reason(
 
 
 def test_a_flood_to_one_url_is_cut_at_the_limit_with_retry_after(
-    hooked: Strategy, user: Any, settings: Any
+    hooked: Strategy,
+    user: Any,
+    settings: Any,
 ) -> None:
     settings.WEBHOOK_ALERTS_PER_MINUTE = 5
     other = StrategyFactory.create(user=user)
@@ -84,3 +90,43 @@ def test_a_flood_to_one_url_is_cut_at_the_limit_with_retry_after(
     owner.force_login(user)
     page = owner.get(f"/trading/strategies/{hooked.pk}/").content.decode()
     assert "At most 5 alerts a minute" in page
+
+
+_pieces = st.sampled_from(
+    [
+        b'{"action": "buy"',
+        b', "ticker": "MNQ1!"',
+        b', "price": NaN',
+        b', "price": 1e999999',
+        b', "q": -Infinity',
+        b', "x": "\\u0000"',
+        b', "x": "\\udfff\\ud800"',
+        b', "x": "\x00"',
+        b', "n": ' + b"7" * 4400,
+        b', "deep": ' + b"[" * 40 + b"]" * 40,
+        b', "id": "\xff\xfe"',
+        b', "quantity": 1.5',
+        b', "action": 12',
+        b"}",
+        b"]",
+        b"\\",
+    ]
+)
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(parts=st.lists(_pieces, min_size=1, max_size=6), junk=st.binary(max_size=12))
+def test_fuzzed_bodies_are_never_a_server_error(
+    hooked: Strategy, parts: list[bytes], junk: bytes
+) -> None:
+    """Whatever arrives, the answer is 200 (stored), 400 (stored as rejected with a reason) or
+    a duplicate; never a 5xx, and the body is always stored NUL-free."""
+    status, answer = webhook_accept(
+        token=hooked.webhook_token, raw=b"".join(parts) + junk, content_type="application/json"
+    )
+    assert status in (200, 400), answer
+    signal = Signal.objects.get(pk=answer["signal_id"])
+    assert "\x00" not in signal.raw_body
+    assert (status == 400) == (signal.status == Signal.Status.REJECTED)
