@@ -156,6 +156,16 @@ def _exits_cancel(subaccount: Subaccount, symbol: str, rows: list[Order], change
         return  # a signal holds the position: the next reconciliation looks again
     except BrokerError as exc:
         logger.warning("reconcile: exits of %s %s not cancelled: %s", subaccount.name, symbol, exc)
+        for row in rows:  # said on each order's signal too: the trader sees it, not only a log
+            row.refresh_from_db()
+            if row.state in Order.OPEN_STATES:
+                outcome_log_append(
+                    outcome_pk=row.outcome_id,
+                    line=f"reconciliation: {row.get_role_display().lower()} "
+                    f"{row.broker_order_id} of {subaccount.name} {symbol} is still working on a "
+                    f"flat position: the cancel failed ({exc}); the next reconciliation tries "
+                    "again, or cancel it at the broker",
+                )
 
 
 def stops_missing_flag(login: Login, *, changes: Changes) -> None:

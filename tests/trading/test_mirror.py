@@ -150,6 +150,23 @@ def test_reconciliation_cancels_our_exits_left_working_on_a_flat_position(
     assert "cancelled: the position is flat" in outcome.reason
 
 
+def test_a_failed_cancel_of_exits_on_a_flat_position_is_said_on_the_signal(
+    trader_account: TraderAccount, strategy: Strategy, sim: Any
+) -> None:
+    sim.control.set_price(SYMBOL, 20000)
+    outcome = only_outcome(send(strategy, action="buy", ticker="MNQ1!"))
+    outside_order(sim, "Sell", 1)  # closed by hand: our take-profit and stop stay working
+    sim.control.faults(http_5xx={"count": 10, "status": 503, "endpoints": ["order/cancelorder"]})
+
+    events = stream_events(sim, during=None, until=lambda ev: len(ev) >= 1)
+    apply_all(trader_account.subaccount.connection_id, events[:1])
+
+    assert len(working(sim)) == 2  # the broker refused: both still work there
+    outcome.refresh_from_db()
+    assert "is still working on a flat position: the cancel failed" in outcome.reason
+    assert "503" in outcome.reason  # the broker's own answer, not "Unknown error"
+
+
 def test_a_position_whose_stop_was_cancelled_at_the_broker_is_flagged(
     trader_account: TraderAccount, strategy: Strategy, sim: Any
 ) -> None:
