@@ -185,6 +185,16 @@ def cash_frame(cash: CashBalance | None) -> Frame | None:
     }
 
 
+def cash_changed_frame(cash: CashBalance) -> Frame:
+    """An account's balance changed (a fill settled, the trade date rolled)."""
+    return {
+        "kind": "cash",
+        "id": cash.pk,
+        "account": account_frame(cash.subaccount),
+        **(cash_frame(cash) or {}),
+    }
+
+
 def _built(user_id: int, kind: str, rows: Iterable[Any], build: Any) -> list[Frame]:
     frames = []
     for row in rows:
@@ -202,6 +212,7 @@ def mirror_changes_publish(
     position_pks: Iterable[int] = (),
     fill_pks: Iterable[int] = (),
     outcome_pks: Iterable[int] = (),
+    cash_pks: Iterable[int] = (),
 ) -> None:
     """Send the user's open tabs one frame per changed row, read now (so the frame says the
     row's committed state, whatever it was told). Rows of other users are never read: a pk
@@ -217,6 +228,7 @@ def mirror_changes_publish(
             position_pks=position_pks,
             fill_pks=fill_pks,
             outcome_pks=outcome_pks,
+            cash_pks=cash_pks,
         )
         frames = [
             *_built(
@@ -228,6 +240,7 @@ def mirror_changes_publish(
             *_built(user_id, "order", changed.orders, order_frame),
             *_built(user_id, "fill", changed.fills, fill_frame),
             *_built(user_id, "outcome", changed.outcomes, outcome_frame),
+            *_built(user_id, "cash", changed.cash, cash_changed_frame),
         ]
         live_send_many(user_id=user_id, payloads=frames)
     except Exception:

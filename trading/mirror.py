@@ -51,6 +51,7 @@ class Changes:
     positions: set[int] = field(default_factory=set)
     fills: set[int] = field(default_factory=set)
     outcomes: set[int] = field(default_factory=set)
+    cash: set[int] = field(default_factory=set)  # CashBalance rows
 
     def add_order(self, row: Order) -> None:
         self.orders.add(row.pk)
@@ -58,7 +59,7 @@ class Changes:
             self.outcomes.add(row.outcome_id)
 
     def __bool__(self) -> bool:
-        return bool(self.orders or self.positions or self.fills or self.outcomes)
+        return bool(self.orders or self.positions or self.fills or self.outcomes or self.cash)
 
 
 @dataclass
@@ -152,6 +153,7 @@ def changes_publish(login: Login, changes: Changes) -> None:
                 position_pks=sorted(changes.positions),
                 fill_pks=sorted(changes.fills),
                 outcome_pks=sorted(changes.outcomes),
+                cash_pks=sorted(changes.cash),
             )
         )
 
@@ -427,7 +429,7 @@ def cash_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
     subaccount = login.account(entity.get("accountId"))
     if subaccount is None or entity.get("amount") is None:
         return
-    CashBalance.objects.update_or_create(
+    cash, _ = CashBalance.objects.update_or_create(
         subaccount=subaccount,
         defaults={
             "amount": Decimal(str(entity["amount"])).quantize(Decimal("0.01")),
@@ -436,6 +438,7 @@ def cash_apply(login: Login, entity: dict[str, Any], event_type: str, changes: C
             "broker_timestamp": _when(entity.get("timestamp")),
         },
     )
+    changes.cash.add(cash.pk)  # the balance on the open pages follows
 
 
 _APPLIERS = {

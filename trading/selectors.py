@@ -22,7 +22,7 @@ from trading.live_frames import (
     position_frame,
     position_last_price,
 )
-from trading.models import Fill, Order, Position, SignalOutcome
+from trading.models import CashBalance, Fill, Order, Position, SignalOutcome
 
 
 def _of_user(model: type[Any], user_id: int) -> QuerySet[Any]:
@@ -37,6 +37,7 @@ class LiveRows:
     orders: list[Order]
     fills: list[Fill]
     outcomes: list[SignalOutcome]
+    cash: list[CashBalance]
 
 
 def live_changed_rows(
@@ -46,6 +47,7 @@ def live_changed_rows(
     position_pks: Iterable[int] = (),
     fill_pks: Iterable[int] = (),
     outcome_pks: Iterable[int] = (),
+    cash_pks: Iterable[int] = (),
 ) -> LiveRows:
     """The user's rows among the given ids (others' ids are silently left out), in id order,
     each with its account and connection loaded. Kinds with no ids cost no query."""
@@ -63,6 +65,7 @@ def live_changed_rows(
         orders=load(Order, order_pks),
         fills=load(Fill, fill_pks, "order"),
         outcomes=load(SignalOutcome, outcome_pks),
+        cash=load(CashBalance, cash_pks),
     )
 
 

@@ -119,6 +119,16 @@
     });
   }
 
+  function applyCash(frame) {
+    var root = view();
+    var section = root && root.querySelector('[data-account="' + frame.account.id + '"]');
+    if (!section) return;
+    section.querySelectorAll("[data-cash]").forEach(function (cell) {
+      var value = frame[cell.dataset.cash];
+      cell.textContent = value === null || value === undefined ? "—" : value;
+    });
+  }
+
   function applyFill(frame) {
     var list = document.getElementById("live-fills");
     if (!list || document.getElementById("fill-" + frame.id)) return;
@@ -160,6 +170,7 @@
     var frame = data.payload;
     if (frame.kind === "position" || frame.kind === "order") applyRow(frame);
     if (frame.kind === "fill") applyFill(frame);
+    if (frame.kind === "cash") applyCash(frame);
     refreshParts(frame);
     document.dispatchEvent(new CustomEvent("bk:live", { detail: frame }));
   }

@@ -329,3 +329,26 @@ def test_a_position_frame_says_what_reconciliation_found_wrong(user: User) -> No
     position = PositionFactory.create(subaccount=_accounts(user)[0], problem=words)
     assert position_frame(position)["problem"] == words
     assert live_snapshot(user=user)["accounts"][0]["positions"][0]["problem"] == words
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cash_balance_change_reaches_the_open_pages(user: User, other_user: User) -> None:
+    """The stream's cashBalance (a fill settled) updates the account's balance on the open
+    pages (it was only on the next snapshot): one frame, to its owner only."""
+    from trading.brokers.tradovate.ws import StreamEvent
+    from trading.mirror import mirror_apply
+
+    sub = _accounts(user)[0]
+    mine, theirs = GroupListener(user.pk), GroupListener(other_user.pk)
+    mirror_apply(
+        connection_pk=sub.connection_id,
+        event=StreamEvent(
+            entity_type="cashBalance",
+            event_type="Updated",
+            entity={"accountId": 1001, "amount": 50123.5, "realizedPnL": -12.25},
+        ),
+    )
+    (frame,) = mine.frames()
+    assert (frame["kind"], frame["account"]["id"]) == ("cash", sub.pk)
+    assert (frame["amount_text"], frame["realized_pnl_text"]) == ("$50,123.50", "-$12.25")
+    assert theirs.frames(wait=0.3) == []

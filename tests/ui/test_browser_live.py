@@ -205,6 +205,19 @@ def test_dashboard_shows_positions_and_orders_and_follows_mirror_changes_live(
         [stop.pk, long_mnq.pk],
     )
     assert account_one.get_by_text("Flat. No working order.").is_visible()
+
+    # The flattening settled: the balance follows (a cash frame), still without a reload.
+    from trading.models import CashBalance
+
+    cash = CashBalance.objects.get(subaccount=one)
+    CashBalance.objects.filter(pk=cash.pk).update(amount=Decimal("50004.50"))
+    publish(user_id=user.pk, cash_pks=[cash.pk])
+    _within_1_s(
+        tab,
+        "id => document.getElementById('live-account-' + id).innerText"
+        ".includes('Balance $50,004.50')",
+        one.pk,
+    )
     assert tab.evaluate("() => window.notReloaded") is True
 
     # The other user's open dashboard got nothing of it.
