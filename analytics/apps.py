@@ -18,10 +18,14 @@ class AnalyticsConfig(AppConfig):
 
 
 def _fill_recorded(sender: Any, *, fill_pk: int, subaccount_pk: int, **_: Any) -> int:
-    """A new fill: the trades of its account and contract follow it (live trades)."""
+    """A new fill: the trades of its account and contract follow it (live trades), and the
+    owner's open dashboards get today's P&L."""
+    from analytics.live import today_pnl_publish
     from analytics.services import trades_follow_fill
 
-    return trades_follow_fill(fill_pk=fill_pk)
+    written = trades_follow_fill(fill_pk=fill_pk)
+    today_pnl_publish(subaccount_pk=subaccount_pk)
+    return written
 
 
 def _prices_seen(

@@ -129,6 +129,16 @@
     });
   }
 
+  function applyPnl(frame) {  // the dashboard's today figures (analytics/live.py)
+    var net = document.getElementById("today-net");
+    var trades = document.getElementById("today-trades");
+    if (net) {
+      net.textContent = frame.today_net_text;
+      net.className = frame.today_class;
+    }
+    if (trades) trades.textContent = String(frame.today_trades);
+  }
+
   function applyFill(frame) {
     var list = document.getElementById("live-fills");
     if (!list || document.getElementById("fill-" + frame.id)) return;
@@ -171,6 +181,7 @@
     if (frame.kind === "position" || frame.kind === "order") applyRow(frame);
     if (frame.kind === "fill") applyFill(frame);
     if (frame.kind === "cash") applyCash(frame);
+    if (frame.kind === "pnl") applyPnl(frame);
     refreshParts(frame);
     document.dispatchEvent(new CustomEvent("bk:live", { detail: frame }));
   }

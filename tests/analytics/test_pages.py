@@ -237,3 +237,32 @@ def test_the_equity_curve_is_in_local_time_and_one_point_a_day_when_long() -> No
     assert len(points) == 8
     daily = equity_points(curve, zone="America/New_York", most=4)
     assert [p["value"] for p in daily] == [2.0, 6.0, 7.0]  # the last of each New York day
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fill_sends_todays_pnl_to_the_owners_open_dashboards(
+    user: User, other_user: User
+) -> None:
+    """The mirror's new-fill signal rebuilds the trades, then today's net and trade count go
+    to the owner's tabs (only): the dashboard's figures follow without a reload."""
+    from django.utils import timezone
+
+    from tests.factories import FillFactory, SubaccountFactory
+    from tests.trading.live_helpers import GroupListener
+    from trading.mirror import fill_announce
+
+    sub = SubaccountFactory.create(connection__user=user)
+    now = timezone.now()
+    FillFactory.create(subaccount=sub, contract_id=7, price=Decimal("21000"), filled_at=now)
+    closing = FillFactory.create(
+        subaccount=sub, contract_id=7, side="Sell", price=Decimal("21002.5"), filled_at=now
+    )
+    mine, theirs = GroupListener(user.pk), GroupListener(other_user.pk)
+    fill_announce(fill_pk=closing.pk, subaccount_pk=sub.pk)
+    (frame,) = [f for f in mine.frames() if f["kind"] == "pnl"]
+    assert (frame["today_net_text"], frame["today_trades"], frame["today_class"]) == (
+        "+$5.00",
+        1,
+        "pnl-up",
+    )
+    assert theirs.frames(wait=0.3) == []
