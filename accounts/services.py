@@ -131,6 +131,15 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
     return user
 
 
+def user_login_unlock(*, user: User) -> int:
+    """Lift a log-in lock-out on ``user``'s account at once (support's "Unlock log-in", a
+    completed password reset): its failed attempts are forgotten, whatever the address they
+    came from. Returns how many attempt records went; 0 when nothing was locked."""
+    from axes.utils import reset
+
+    return int(reset(username=user.email.lower()))
+
+
 @transaction.atomic
 def user_email_change(*, user: User, email: str) -> User:
     """Change the login e-mail, stored lower-case. Raises ``django.db.IntegrityError`` if
