@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from accounts.management.commands.seed_demo import support_login_ensure
 from accounts.models import User
 from tests.billing.whop_fixtures import ensure_billing_seed
 from tests.factories import TraderAccountFactory, UserFactory
@@ -44,10 +45,10 @@ def _support_group() -> Group:
 
 
 def _support_client() -> Client:
-    staff = UserFactory.create(is_staff=True)
-    staff.groups.add(_support_group())
+    """The seeded support login (seed_demo) with the group as the migrations leave it."""
+    _support_group()
     client = Client()
-    client.force_login(staff)
+    client.force_login(support_login_ensure())
     return client
 
 
