@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "axes",
+    "csp",
     "config.apps.ConfigConfig",
     "accounts.apps.AccountsConfig",
     "trading.apps.TradingConfig",
@@ -75,6 +76,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Logged-in answers carry account data: Cache-Control: no-store unless a view said otherwise.
+    "config.middleware.NoStoreMiddleware",
     # Turns a log-in refused for a lock-out into the lock-out page (accounts/throttling.py).
     "axes.middleware.AxesMiddleware",
     # Must stay last: see config/middleware.py (one thread hop per request, not ~30).
@@ -359,6 +363,31 @@ if env.bool("DJANGO_BEHIND_PROXY", default=False):
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp 4) ---------------------------------------------------
+# Scripts and styles only from our own static files: no template has an inline script, an on*
+# handler or a style attribute (tests/config/test_headers.py keeps it so). The one inline
+# style is the <style> element the vendored chart library writes for its attribution logo,
+# allowed by its hash (recomputed from the file by the tests: an upgrade must update it).
+# Element styles set from JavaScript (CSSOM) are not governed by style-src. The live socket
+# is same-origin: 'self' covers ws/wss of this host in CSP 3 browsers; SITE_URL's socket
+# origin is named for the others. The API docs views relax it for themselves (config/csp.py).
+CHART_ATTRIBUTION_STYLE_HASH = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
+_SITE_SOCKET = SITE_URL.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", CHART_ATTRIBUTION_STYLE_HASH],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", _SITE_SOCKET],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- logging: every record passes the secret redactor --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
