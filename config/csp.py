@@ -6,6 +6,11 @@ starts it with an inline script and an inline <style>, and ReDoc injects its sty
 <style> elements and runs its search in a blob: worker. Only those two views get this
 relaxed policy, by wrapping them: ``csp_for_api_docs(SpectacularSwaggerView.as_view(...))``.
 Nothing on them is account data, and they are still framed by nobody and talk only to us.
+
+Checked in Chromium with the sidecar files (SWAGGER_UI_DIST/REDOC_DIST "SIDECAR"): Swagger UI
+runs without a violation; ReDoc renders, and its two third-party loads stay blocked on
+purpose (drf-spectacular's template links Google Fonts, ReDoc's footer logo comes from
+cdn.redoc.ly): the docs fall back to system fonts and make no request off the site.
 """
 
 from __future__ import annotations
