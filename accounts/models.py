@@ -62,6 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        permissions = [("unlock_login", "Can unlock a log-in locked after failed attempts")]
 
     def __str__(self) -> str:
         return self.email

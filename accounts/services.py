@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import BrokerConnection, Subaccount, User
@@ -26,6 +27,57 @@ def user_create(*, email: str, password: str, is_active: bool = True) -> User:
     validate_password(password, user=user)
     user.set_password(password)
     user.save()
+    return user
+
+
+def _awaiting_confirmation(user: User) -> bool:
+    """A sign-up whose address was never confirmed (not a Whop purchase awaiting its password,
+    not an account staff switched off)."""
+    from billing.models import Membership
+
+    return (
+        not user.is_active
+        and user.last_login is None
+        and user.has_usable_password()
+        and not Membership.objects.filter(user=user).exists()
+    )
+
+
+def signup_request(*, email: str, password: str) -> None:
+    """Sign up ``email``; the caller answers the same whatever happened here (no enumeration).
+
+    A new address gets an inactive account with ``password`` and a link confirming the address
+    (``signup_confirm``); an address whose sign-up was never confirmed gets the link again (its
+    first password stays); an address with an account gets a note to its owner instead ("log
+    in or reset your password"), and nothing changes. The password is hashed in every case, so
+    the time taken does not tell the cases apart either. ``ValidationError`` for a weak
+    password is the form's to raise, before this.
+    """
+    from billing.emails import signup_confirmation_send, signup_existing_send
+
+    existing = User.objects.filter(email__iexact=email.strip()).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = user_create(email=email, password=password, is_active=False)
+        except IntegrityError:  # the same address signed up at the same moment
+            existing = User.objects.get(email__iexact=email.strip())
+        else:
+            signup_confirmation_send(user=user)
+            return
+    make_password(password)  # as long as the new-account path takes
+    if _awaiting_confirmation(existing):
+        signup_confirmation_send(user=existing)
+    else:
+        signup_existing_send(user=existing)
+
+
+@transaction.atomic
+def signup_confirm(*, user: User) -> User:
+    """The address of a sign-up is confirmed: the account becomes active (the link that led
+    here stops working: it is bound to the account's state)."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     return user
 
 
@@ -129,6 +181,15 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
     user.time_zone = time_zone
     user.save(update_fields=["time_zone"])
     return user
+
+
+def user_login_unlock(*, user: User) -> int:
+    """Lift a log-in lock-out on ``user``'s account at once (support's "Unlock log-in", a
+    completed password reset): its failed attempts are forgotten, whatever the address they
+    came from. Returns how many attempt records went; 0 when nothing was locked."""
+    from axes.utils import reset
+
+    return int(reset(username=user.email.lower()))
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/confirm/<str:token>/", views.signup_confirm_view, name="signup_confirm"),
     path("login/", views.BracketeerLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("settings/", views_settings.user_settings, name="settings"),

@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
@@ -22,31 +21,53 @@ from accounts.services import (
     ConnectionStillOpen,
     broker_connection_archive,
     broker_connection_open_check,
-    user_create,
+    signup_confirm,
+    signup_request,
 )
 from billing.limits import PlanLimitError
+from billing.tokens import ActivationLinkInvalid, activation_token_user
 from trading.brokers.base import BrokerError
 from trading.brokers.services import broker_connection_create, broker_connection_test
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """The same answer whether or not the address has an account (``signup_request`` e-mails
+    the owner instead): a page that said "already exists" told anyone who is a customer."""
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = user_create(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
-            )
-        except IntegrityError:
-            form.add_error("email", "An account with this e-mail already exists.")
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to Bracketeer. Your account is ready.")
-            return redirect("dashboard")
+        email = form.cleaned_data["email"]
+        signup_request(email=email, password=form.cleaned_data["password1"])
+        messages.info(
+            request,
+            f"Check your inbox: we sent a message to {email}. "
+            "Follow its link within 72 hours to finish signing up.",
+        )
+        return redirect("accounts:login")
     return render(
         request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the sign-up e-mail: a button (a GET changes nothing, so a mail scanner
+    opening the link does not use it up), then the account is active and logged in."""
+    try:
+        owner = activation_token_user(token=token)
+    except ActivationLinkInvalid as exc:
+        return render(request, "accounts/signup_confirm.html", {"reason": str(exc)}, status=400)
+    if not owner.has_usable_password():  # a Whop purchase: its link chooses a password
+        return redirect("billing:activate", token=token)
+    if request.user.is_authenticated and request.user.pk != owner.pk:
+        raise Http404("This link belongs to another account.")
+    if request.method == "POST":
+        user = signup_confirm(user=owner)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Bracketeer. Your account is ready.")
+        return redirect("dashboard")
+    return render(request, "accounts/signup_confirm.html", {"email": owner.email})
 
 
 class BracketeerLoginView(LoginView):

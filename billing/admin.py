@@ -2,8 +2,9 @@
 
 Support staff (the "support" group, see migration 0003) see users with their membership,
 limits, trading pause, broker connections (status and last error, never credentials) and
-e-mails; they resend activation, resync memberships, grant or extend a membership, retry an
-e-mail, re-apply a failed Whop event, and read the health panel. Nothing here shows a secret.
+e-mails; they resend activation, unlock a log-in locked by failed attempts (accounts 0004),
+resync memberships, grant or extend a membership, retry an e-mail, re-apply a failed Whop
+event, and read the health panel. Nothing here shows a secret.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.admin import UserAdmin
 from accounts.models import BrokerConnection, Subaccount, User
+from accounts.services import user_login_unlock
 from billing import emails, membership_events, services
 from billing.models import EmailDelivery, Membership, Plan, TradingPause, WhopEvent, WhopSyncRun
 from billing.selectors import limits_overview, membership_current, trading_pause_open
@@ -57,6 +59,9 @@ class SupportActionsMixin:
 
     def has_flatten_account_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("trading.flatten_account"))
+
+    def has_unlock_login_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("accounts.unlock_login"))
 
 
 def _sync_enqueue(trigger: str) -> None:
@@ -178,7 +183,7 @@ class SupportUserAdmin(SupportActionsMixin, UserAdmin):
         *UserAdmin.fieldsets,
     )
     inlines = (MembershipInline, TradingPauseInline, BrokerConnectionInline, EmailDeliveryInline)
-    actions = ("resend_activation", "resync_membership", "flatten_accounts")
+    actions = ("resend_activation", "resync_membership", "flatten_accounts", "unlock_login")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return (
@@ -361,6 +366,16 @@ class SupportUserAdmin(SupportActionsMixin, UserAdmin):
             sent += 1
         self.message_user(
             request, f"Activation e-mail queued for {sent} user(s); active users skipped."
+        )
+
+    @admin.action(description="Unlock log-in", permissions=["unlock_login"])
+    def unlock_login(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        unlocked = [user.email for user in queryset if user_login_unlock(user=user)]
+        self.message_user(
+            request,
+            f"Log-in unlocked for {', '.join(unlocked)}."
+            if unlocked
+            else "None of them had failed log-ins to forget.",
         )
 
     @admin.action(description="Resync memberships from Whop now", permissions=["resync_membership"])

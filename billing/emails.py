@@ -1,4 +1,5 @@
-"""E-mail for billing: activation and password-reset links, delivery and retry; activation."""
+"""E-mail for billing and sign-up: activation, sign-up and password-reset links, delivery and
+retry; activation."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 SUBJECTS: dict[str, str] = {
     EmailDelivery.Kind.ACTIVATION: "Activate your Bracketeer account",
     EmailDelivery.Kind.PASSWORD_RESET: "Reset your Bracketeer password",
+    EmailDelivery.Kind.SIGNUP_CONFIRM: "Confirm your e-mail to finish signing up to Bracketeer",
+    EmailDelivery.Kind.SIGNUP_EXISTING: "Someone tried to sign up to Bracketeer with your address",
 }
 
 
@@ -42,6 +45,16 @@ def activation_send(*, user: User) -> EmailDelivery:
     return _email_queue(user=user, kind=EmailDelivery.Kind.ACTIVATION)
 
 
+def signup_confirmation_send(*, user: User) -> EmailDelivery:
+    """Queue the link that confirms a new sign-up's address (valid 72 hours, once)."""
+    return _email_queue(user=user, kind=EmailDelivery.Kind.SIGNUP_CONFIRM)
+
+
+def signup_existing_send(*, user: User) -> EmailDelivery:
+    """Queue the note to an account's owner that someone signed up with their address."""
+    return _email_queue(user=user, kind=EmailDelivery.Kind.SIGNUP_EXISTING)
+
+
 def password_reset_request(*, email: str) -> EmailDelivery | None:
     """A reset link for an active account; an activation link for one never activated;
     nothing for an unknown address (the page says the same either way)."""
@@ -56,7 +69,21 @@ def password_reset_request(*, email: str) -> EmailDelivery | None:
 
 
 def _email_body(*, delivery: EmailDelivery, user: User) -> str:
-    if delivery.kind == EmailDelivery.Kind.ACTIVATION:
+    if delivery.kind == EmailDelivery.Kind.SIGNUP_CONFIRM:
+        path = reverse(
+            "accounts:signup_confirm", kwargs={"token": activation_token_make(user=user)}
+        )
+        template = "billing/email/signup_confirm.txt"
+    elif delivery.kind == EmailDelivery.Kind.SIGNUP_EXISTING:
+        return render_to_string(
+            "billing/email/signup_existing.txt",
+            {
+                "user": user,
+                "login": f"{settings.SITE_URL}{reverse('accounts:login')}",
+                "reset": f"{settings.SITE_URL}{reverse('billing:password_reset')}",
+            },
+        )
+    elif delivery.kind == EmailDelivery.Kind.ACTIVATION:
         path = reverse("billing:activate", kwargs={"token": activation_token_make(user=user)})
         template = "billing/email/activation.txt"
     else:

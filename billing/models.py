@@ -234,6 +234,8 @@ class EmailDelivery(models.Model):
     class Kind(models.TextChoices):
         ACTIVATION = "activation", "Activation link"
         PASSWORD_RESET = "password_reset", "Password reset"
+        SIGNUP_CONFIRM = "signup_confirm", "Sign-up confirmation link"
+        SIGNUP_EXISTING = "signup_existing", "Sign-up with an address that has an account"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

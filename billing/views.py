@@ -14,6 +14,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.services import user_login_unlock
 from billing.emails import password_reset_request, user_activate
 from billing.forms import BillingPasswordResetForm, EmailForm
 from billing.membership_events import whop_webhook_receive
@@ -90,6 +91,12 @@ class BillingPasswordResetConfirmView(PasswordResetConfirmView):
         if current.is_authenticated and target is not None and target.pk != current.pk:
             raise Http404("This link belongs to another account.")
         return super().dispatch(*args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The lock-out page says "reset your password": a new password lifts the lock.
+        response = super().form_valid(form)
+        user_login_unlock(user=form.user)
+        return response
 
 
 @login_required

@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django, browser WebSockets through Channels.
 
-WebSockets pass the allowed-hosts origin check, then session authentication; the live
-consumer refuses anonymous connections itself.
+WebSockets pass the same-origin check (scheme, host and port: config/websocket_origin.py),
+then session authentication; the live consumer refuses anonymous connections itself.
 """
 
 import os
@@ -18,8 +18,8 @@ run_startup_checks()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.websocket_origin import SameOriginValidator  # noqa: E402
 from trading.routing import websocket_urlpatterns  # noqa: E402
 from trading.webhooks import webhook_asgi, webhook_token_for  # noqa: E402
 
@@ -36,8 +36,6 @@ async def http_app(scope: Any, receive: Any, send: Any) -> None:
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -26,3 +26,23 @@ class SyncBoundaryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer to a logged-in request that does not set
+    its own Cache-Control: pages and API answers carry account data, which neither the
+    browser's cache (a shared computer's back button) nor a proxy may keep. Static files never
+    get here (WhiteNoise answers them first, with its own caching); anonymous pages are left
+    as they are.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # Read after the view: DRF puts the user its own authentication found on the request.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

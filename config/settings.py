@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
+    "axes",
+    "csp",
     "config.apps.ConfigConfig",
     "accounts.apps.AccountsConfig",
     "trading.apps.TradingConfig",
@@ -73,6 +76,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Logged-in answers carry account data: Cache-Control: no-store unless a view said otherwise.
+    "config.middleware.NoStoreMiddleware",
+    # Turns a log-in refused for a lock-out into the lock-out page (accounts/throttling.py).
+    "axes.middleware.AxesMiddleware",
     # Must stay last: see config/middleware.py (one thread hop per request, not ~30).
     "config.middleware.SyncBoundaryMiddleware",
 ]
@@ -205,6 +213,24 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# django-axes first: it refuses a locked-out log-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Log-in throttling (accounts/throttling.py): failures count per account and per client
+# address separately; either reaching the limit locks for the cool-off, admin log-in included.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Attempts are rows in PostgreSQL (AccessAttempt, in the admin); successful log-ins are not
+# recorded (Django's last_login says enough).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -343,6 +369,31 @@ if env.bool("DJANGO_BEHIND_PROXY", default=False):
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp 4) ---------------------------------------------------
+# Scripts and styles only from our own static files: no template has an inline script, an on*
+# handler or a style attribute (tests/config/test_headers.py keeps it so). The one inline
+# style is the <style> element the vendored chart library writes for its attribution logo,
+# allowed by its hash (recomputed from the file by the tests: an upgrade must update it).
+# Element styles set from JavaScript (CSSOM) are not governed by style-src. The live socket
+# is same-origin: 'self' covers ws/wss of this host in CSP 3 browsers; SITE_URL's socket
+# origin is named for the others. The API docs views relax it for themselves (config/csp.py).
+CHART_ATTRIBUTION_STYLE_HASH = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
+_SITE_SOCKET = SITE_URL.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", CHART_ATTRIBUTION_STYLE_HASH],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", _SITE_SOCKET],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- logging: every record passes the secret redactor --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

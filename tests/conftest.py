@@ -122,14 +122,12 @@ def sim_settings(sim: Any, settings: Any) -> Any:
 
 @pytest.fixture
 def plan(db: Any) -> Any:
-    """The Elite plan (re-seeded: transactional tests flush the data migration's rows)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
+    """The Elite plan (re-seeded with the support group: transactional tests flush the data
+    migrations' rows)."""
     from billing.models import Plan
+    from tests.billing.whop_fixtures import ensure_billing_seed
 
-    import_module("billing.migrations.0002_seed_plans").seed(apps, None)
+    ensure_billing_seed()
     return Plan.objects.get(slug="elite")
 
 

@@ -1,12 +1,17 @@
-"""A real Chromium (Debian's, driven by Playwright) signs up, logs out, logs in, sees the dashboard."""
+"""A real Chromium (Debian's, driven by Playwright) signs up, confirms the e-mailed link, logs
+out, logs in, sees the dashboard."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 
 from accounts.models import User
+from tests.billing.whop_fixtures import send_queued_emails
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -19,6 +24,14 @@ def test_sign_up_log_out_log_in_and_see_the_dashboard(page: Any) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+
+    page.wait_for_url("**/accounts/login/")
+    assert page.get_by_text("Check your inbox: we sent a message to browser.trader@").is_visible()
+    assert send_queued_emails() == 1
+    link = re.search(r"http://\S+", str(mail.outbox[0].body))
+    assert link is not None
+    page.goto(urlsplit(link.group(0)).path)
+    page.get_by_role("button", name="Confirm and log in").click()
 
     page.wait_for_url("**/dashboard/")
     assert page.get_by_role("heading", name="Dashboard").is_visible()

@@ -102,6 +102,8 @@ def _trade(owner: User) -> dict[str, Any]:
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
+    # The sign-up confirmation link (the same signed token, bound to the account's state).
+    "accounts:signup_confirm": _activation,
     "billing:password_reset_confirm": _password_reset,
     "accounts:connection_detail": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk

@@ -5,23 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
+from accounts.management.commands.seed_demo import support_login_ensure
 from accounts.models import User
 from billing.models import EmailDelivery, Membership, Plan, WhopEvent, WhopSyncRun
 from tests.billing.whop_fixtures import MembershipFactory
-from tests.factories import BrokerConnectionFactory, UserFactory
+from tests.factories import BrokerConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def support() -> Client:
-    staff = UserFactory.create(is_staff=True)
-    staff.groups.add(Group.objects.get(name="support"))
+    """The seeded support login (seed_demo): staff in the "support" group, not a superuser."""
     client = Client()
-    client.force_login(staff)
+    client.force_login(support_login_ensure())
     return client
 
 

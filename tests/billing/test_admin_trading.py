@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from accounts.management.commands.seed_demo import support_login_ensure
 from accounts.models import User
 from tests.billing.whop_fixtures import ensure_billing_seed
 from tests.factories import TraderAccountFactory, UserFactory
@@ -44,10 +45,10 @@ def _support_group() -> Group:
 
 
 def _support_client() -> Client:
-    staff = UserFactory.create(is_staff=True)
-    staff.groups.add(_support_group())
+    """The seeded support login (seed_demo) with the group as the migrations leave it."""
+    _support_group()
     client = Client()
-    client.force_login(staff)
+    client.force_login(support_login_ensure())
     return client
 
 
@@ -91,8 +92,13 @@ def test_the_support_group_has_exactly_the_permissions_it_needs() -> None:
 
     billing = import_module("billing.migrations.0003_support_group").SUPPORT_PERMISSIONS
     trading = import_module("trading.migrations.0002_support_permissions")
+    logins = import_module("accounts.migrations.0004_support_unlock_login")
     have = {(p.content_type.app_label, p.codename) for p in _support_group().permissions.all()}
-    assert have == set(billing) | set(trading.TRADING_SUPPORT_PERMISSIONS)
+    assert have == (
+        set(billing)
+        | set(trading.TRADING_SUPPORT_PERMISSIONS)
+        | set(logins.SUPPORT_LOGIN_PERMISSIONS)
+    )
     assert not any(c.startswith(("add_", "change_", "delete_")) for a, c in have if a == "trading")
 
 

@@ -118,17 +118,31 @@ def send_queued_emails() -> int:
 
 def ensure_billing_seed() -> None:
     """Re-apply the data migrations' rows (plans, support group) after a transactional test
-    elsewhere in the session flushed the tables."""
+    elsewhere in the session flushed the tables. The support group gets exactly what the
+    migrations give it (billing 0003, trading 0002, accounts 0004)."""
     from importlib import import_module
 
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from trading.models import Trader
 
     import_module("billing.migrations.0002_seed_plans").seed(apps, None)
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
-    wanted = import_module("billing.migrations.0003_support_group").SUPPORT_PERMISSIONS
+    trading = import_module("trading.migrations.0002_support_permissions")
+    trader_type = ContentType.objects.get_for_model(Trader)
+    for codename, name in trading.TRADING_ACTION_PERMISSIONS:
+        Permission.objects.get_or_create(
+            content_type=trader_type, codename=codename, defaults={"name": name}
+        )
+    wanted = [
+        *import_module("billing.migrations.0003_support_group").SUPPORT_PERMISSIONS,
+        *trading.TRADING_SUPPORT_PERMISSIONS,
+        *import_module("accounts.migrations.0004_support_unlock_login").SUPPORT_LOGIN_PERMISSIONS,
+    ]
     group, _ = Group.objects.get_or_create(name="support")
     group.permissions.set(
         [

@@ -28,6 +28,7 @@ from trading.models import Position
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 
 
 def _cookie(user: User) -> tuple[bytes, bytes]:
@@ -37,7 +38,7 @@ def _cookie(user: User) -> tuple[bytes, bytes]:
 
 
 def _socket(cookie: tuple[bytes, bytes]) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, "/ws/live/", headers=[ORIGIN, cookie])
+    return WebsocketCommunicator(application, "/ws/live/", headers=[HOST, ORIGIN, cookie])
 
 
 def test_connect_sends_the_snapshot_of_the_user_s_accounts(user: User) -> None:

@@ -1,4 +1,7 @@
-"""Create (or reset) the demo subscriber and a support superuser, and print their logins."""
+"""Create (or reset) the demo subscriber and a support login, and print their logins.
+
+The support login is staff in the "support" group (billing 0003, trading 0002, accounts 0004):
+what the support desk does in the admin, no more; it is not a superuser."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from accounts.models import BrokerConnection, Subaccount, User
@@ -23,16 +27,26 @@ PAPER_LABEL = "Paper (simulator)"
 COPY_GROUP = "Copy demo"
 
 
+SUPPORT_GROUP = "support"
+
+
 def _ensure(email: str, password: str, *, staff: bool) -> User:
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User(email=email)
     user.is_active = True
     user.is_staff = staff
-    user.is_superuser = staff
+    user.is_superuser = False
     user.set_password(password)
     user.save()
+    if staff:
+        user.groups.set([Group.objects.get(name=SUPPORT_GROUP)])
     return user
+
+
+def support_login_ensure() -> User:
+    """The support desk's login: staff, in the "support" group only, not a superuser."""
+    return _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
 
 
 # The simulator `make demo` starts has these accounts on the demo login (Procfile).
@@ -112,7 +126,7 @@ class Command(BaseCommand):
             )
         strategy = _demo_strategy(demo, connection)
         _demo_copy_group(demo, connection)
-        _ensure(ADMIN_EMAIL, ADMIN_PASSWORD, staff=True)
+        support_login_ensure()
         webhook = f"{settings.SITE_URL}/webhooks/tradingview/{strategy.webhook_token}/"
         self.stdout.write(
             "\n".join(

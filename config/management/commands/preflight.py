@@ -20,8 +20,14 @@ START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save 
 
 
 def port_problem(*, host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on, or None if it is free."""
+    """Why ``host:port`` cannot be listened on, or None if it is free.
+
+    Binds the way our servers do (uvicorn, the simulator: ``SO_REUSEADDR``), so connections of
+    a stopped server still in TIME-WAIT (a demo restarted within a minute) do not count as
+    "taken"; a program listening on the port still does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
