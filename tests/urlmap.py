@@ -84,7 +84,7 @@ def _follower(owner: User) -> dict[str, Any]:
     from copytrade.models import CopyGroup, Follower
 
     leader = SubaccountFactory.create(connection__user=owner)
-    group = CopyGroup.objects.create(user=owner, name="Main", leader=leader)
+    group = CopyGroup.objects.create(user=owner, name=f"Followed {leader.pk}", leader=leader)
     account = SubaccountFactory.create(connection=leader.connection)
     return {"pk": Follower.objects.create(group=group, subaccount=account).pk}
 
@@ -99,6 +99,21 @@ def _trade(owner: User) -> dict[str, Any]:
     return {"pk": Trade.objects.get(subaccount_id=fill.subaccount_id).pk}
 
 
+def _api_key(owner: User) -> dict[str, Any]:
+    from api.models import ApiKey
+
+    key = ApiKey.objects.create(
+        user=owner, name="script", prefix=f"bk_u{owner.pk}", secret_hash="0" * 64
+    )
+    return {"pk": key.pk}
+
+
+# The public API (api/urls.py): every route the router knows, by name.
+API_URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
+    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
+}
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
@@ -106,7 +121,6 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "accounts:connection_detail": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
     },
-    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
     "accounts:connection_test": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
     "accounts:connection_delete": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
@@ -151,6 +165,8 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "copytrade:follower_resync": _follower,
     "copytrade:follower_rearm": _follower,
     "analytics:trade_detail": _trade,
+    "api_keys:revoke": _api_key,
+    **API_URL_OBJECTS,
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
@@ -180,6 +196,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "copytrade:follower_resync": {"method": "post", "ok": {302}},
     # Setting a fee is POST-only; an empty form is refused in a message on the trades page.
     "analytics:fee_rate_save": {"method": "post", "ok": {302}},
+    "api_keys:revoke": {"method": "post", "ok": {302}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 
