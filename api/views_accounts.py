@@ -1,4 +1,5 @@
-"""/api/connections/: broker logins (never a secret or a token)."""
+"""/api/connections/ (broker logins: never a secret or a token) and /api/accounts/ (trading
+accounts: what is open on one, close all on one)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, serializers
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +18,15 @@ from accounts.selectors import broker_connections_for
 from accounts.services import LabelTaken, broker_connection_rename
 from api.base import TenantViewSet
 from api.schema import doc, example
+from api.serializers_control import (
+    CLOSE_EXAMPLE,
+    EXPOSURE_EXAMPLE,
+    CloseAllInput,
+    CloseAllResult,
+    ExposureResult,
+)
+from api.views_traders import close_accounts, exposure
+from trading.selectors import live_subaccounts
 
 
 class SubaccountSerializer(serializers.ModelSerializer[Subaccount]):
@@ -112,3 +123,55 @@ class BrokerConnectionViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retri
             except LabelTaken as exc:
                 raise ValidationError({"label": [str(exc)]}) from None
         return Response(BrokerConnectionSerializer(self.get_queryset().get(pk=connection.pk)).data)
+
+
+@extend_schema_view(
+    list=doc(
+        summary="List trading accounts",
+        description="The trading accounts of your broker connections in use.",
+        response=SubaccountSerializer(many=True),
+        examples=[example("An account", ACCOUNT)],
+    ),
+    retrieve=doc(
+        summary="Get a trading account",
+        description="One of your trading accounts.",
+        response=SubaccountSerializer,
+        examples=[example("An account", ACCOUNT)],
+        errors=(404,),
+    ),
+)
+class TradingAccountViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset_model = Subaccount
+    serializer_class = SubaccountSerializer
+
+    def scoped_queryset(self, user: User) -> QuerySet[Subaccount]:
+        return live_subaccounts(user=user)
+
+    @doc(
+        summary="What is open on an account",
+        description="Reads the account from the broker now: open positions and working "
+        "orders, and a fingerprint to pass to close-all.",
+        response=ExposureResult,
+        examples=[example("One position", EXPOSURE_EXAMPLE)],
+        errors=(404,),
+    )
+    @action(detail=True, methods=["get"])
+    def exposure(self, request: Request, pk: Any = None) -> Response:
+        return exposure([self.get_object()])
+
+    @doc(
+        summary="Close all on an account",
+        description="Cancel every working order on the account, then flatten every open "
+        "position at market; errors are in the broker's words. With `fingerprint` (from "
+        "exposure) it closes only if nothing changed since (409 otherwise).",
+        request=CloseAllInput,
+        response=CloseAllResult,
+        examples=[
+            example("Confirmed", {"fingerprint": "9f2c41d0a7b3e5c8d1f04a2b"}, request=True),
+            example("Closed", CLOSE_EXAMPLE),
+        ],
+        errors=(400, 403, 404, 409),
+    )
+    @action(detail=True, methods=["post"], url_path="close-all")
+    def close_all(self, request: Request, pk: Any = None) -> Response:
+        return close_accounts(request, [self.get_object()])

@@ -99,6 +99,28 @@ def _trade(owner: User) -> dict[str, Any]:
     return {"pk": Trade.objects.get(subaccount_id=fill.subaccount_id).pk}
 
 
+def _position(owner: User) -> dict[str, Any]:
+    from tests.factories import PositionFactory
+
+    return {"pk": PositionFactory.create(subaccount__connection__user=owner, net_pos=2).pk}
+
+
+def _working_order(owner: User) -> dict[str, Any]:
+    from tests.factories import OrderFactory
+
+    return {"pk": OrderFactory.create(subaccount__connection__user=owner).pk}
+
+
+def _fill(owner: User) -> dict[str, Any]:
+    from tests.factories import FillFactory
+
+    return {"pk": FillFactory.create(subaccount__connection__user=owner).pk}
+
+
+def _subaccount(owner: User) -> dict[str, Any]:
+    return {"pk": SubaccountFactory.create(connection__user=owner).pk}
+
+
 def _api_key(owner: User) -> dict[str, Any]:
     from api.models import ApiKey
 
@@ -111,6 +133,26 @@ def _api_key(owner: User) -> dict[str, Any]:
 # The public API (api/urls.py): every route the router knows, by name.
 API_URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
+    "strategy-detail": _strategy,
+    "strategy-rotate-token": _strategy,
+    "strategy-test-alert": _strategy,
+    "strategy-preview": _strategy,
+    "trader-detail": _trader,
+    "trader-enable": _trader,
+    "trader-disable": _trader,
+    "trader-exposure": _trader_with_account,
+    "trader-close-all": _trader_with_account,
+    "trader-account-detail": _trader_account,
+    "trading-account-detail": _subaccount,
+    "trading-account-exposure": _subaccount,
+    "trading-account-close-all": _subaccount,
+    "signal-detail": _signal,
+    "position-detail": _position,
+    "working-order-detail": _working_order,
+    "fill-detail": _fill,
+    "trade-detail": _trade,
+    "copy-group-detail": _copy_group,
+    "follower-detail": _follower,
 }
 
 
@@ -197,6 +239,15 @@ SPECIAL: dict[str, dict[str, Any]] = {
     # Setting a fee is POST-only; an empty form is refused in a message on the trades page.
     "analytics:fee_rate_save": {"method": "post", "ok": {302}},
     "api_keys:revoke": {"method": "post", "ok": {302}},
+    # API actions (POST): a test alert is stored (201); switching on needs a plan (403 without
+    # one); a close reads a connection without a login and says so per account (200).
+    "strategy-rotate-token": {"method": "post", "ok": {200}},
+    "strategy-test-alert": {"method": "post", "ok": {201}},
+    "strategy-preview": {"method": "post", "ok": {200}},
+    "trader-enable": {"method": "post", "ok": {200, 403}},
+    "trader-disable": {"method": "post", "ok": {200}},
+    "trader-close-all": {"method": "post", "ok": {200}},
+    "trading-account-close-all": {"method": "post", "ok": {200}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 
