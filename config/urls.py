@@ -18,7 +18,11 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
     path("api/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
     path("webhooks/tradingview/<str:token>/", tradingview_webhook, name="tradingview_webhook"),
