@@ -29,7 +29,7 @@ def test_a_new_key_is_shown_once_and_listed_without_its_secret(
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     secret = response.context["secret"]
     page = response.content.decode()
-    assert secret in page and "shown only once" in page
+    assert secret in page and "shown only once" in page and 'data-copy="#api-key-secret"' in page
     key = ApiKey.objects.get(user=member)
     assert (key.name, key.scope) == ("dashboard", "trade") and key.expires_at is not None
     again = owner_client.get(reverse("api_keys:list")).content.decode()
