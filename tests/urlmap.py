@@ -6,6 +6,7 @@ that creates the owner's object and returns the URL kwargs). The D01 test fails 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,7 +59,7 @@ def _signal(owner: User) -> dict[str, Any]:
 
     signal = Signal.objects.create(
         strategy=StrategyFactory.create(user=owner),
-        idempotency_key=f"urlmap:{owner.pk}",
+        idempotency_key=f"urlmap:{owner.pk}:{uuid.uuid4().hex}",
         raw_body="{}",
         status=Signal.Status.REJECTED,
         rejection_reason="The alert has no action.",
@@ -77,7 +78,7 @@ def _copy_group(owner: User) -> dict[str, Any]:
     from copytrade.models import CopyGroup
 
     leader = SubaccountFactory.create(connection__user=owner)
-    return {"pk": CopyGroup.objects.create(user=owner, name="Main", leader=leader).pk}
+    return {"pk": CopyGroup.objects.create(user=owner, name=f"Main {leader.pk}", leader=leader).pk}
 
 
 def _follower(owner: User) -> dict[str, Any]:
