@@ -199,3 +199,20 @@ def user_email_change(*, user: User, email: str) -> User:
     user.email = User.objects.normalize_email(email).lower()
     user.save(update_fields=["email"])
     return user
+
+
+class LabelTaken(ValueError):
+    """The user already has a connection in use with this label."""
+
+
+def broker_connection_rename(*, connection: BrokerConnection, label: str) -> BrokerConnection:
+    """Give the connection a new label (``LabelTaken`` if another connection in use of the
+    same user has it; nothing else changes)."""
+    connection.label = label.strip()
+    try:
+        with transaction.atomic():
+            connection.save(update_fields=["label"])
+    except IntegrityError:
+        connection.refresh_from_db()
+        raise LabelTaken("You already have a broker connection with this label.") from None
+    return connection

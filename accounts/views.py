@@ -10,12 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import DetailView, ListView
-from rest_framework import mixins, serializers, viewsets
 
 from accounts.forms import LoginForm, SignupForm
 from accounts.forms_connections import BrokerConnectionForm, ConnectionDeleteForm
-from accounts.mixins import TenantScopedMixin, TenantScopedViewSetMixin
-from accounts.models import BrokerConnection, Subaccount
+from accounts.mixins import TenantScopedMixin
+from accounts.models import BrokerConnection
 from accounts.selectors import broker_connection_by_id, broker_connections_for
 from accounts.services import (
     ConnectionStillOpen,
@@ -89,36 +88,6 @@ class ConnectionDetailView(TenantScopedMixin, DetailView):
     model = BrokerConnection
     template_name = "accounts/connection_detail.html"
     context_object_name = "connection"
-
-    def get_queryset(self) -> Any:
-        return super().get_queryset().filter(archived_at__isnull=True)
-
-
-class SubaccountSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Subaccount
-        fields = ("id", "broker_account_id", "name", "active")
-
-
-class BrokerConnectionSerializer(serializers.ModelSerializer):
-    subaccounts = SubaccountSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = BrokerConnection
-        fields = ("id", "label", "broker", "status", "last_error", "created_at", "subaccounts")
-        read_only_fields = ("broker", "status", "last_error", "created_at")
-
-
-class BrokerConnectionViewSet(
-    TenantScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    tenant_model = BrokerConnection
-    serializer_class = BrokerConnectionSerializer
-    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         return super().get_queryset().filter(archived_at__isnull=True)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "axes",
     "csp",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "copytrade.apps.CopytradeConfig",
     "analytics.apps.AnalyticsConfig",
     "billing.apps.BillingConfig",
+    "api.apps.ApiConfig",
     # Only for `manage.py run_simulator`; the simulator itself does not use Django.
     "simulator.apps.SimulatorConfig",
 ]
@@ -347,13 +349,62 @@ HEALTH_REQUIRED_HEARTBEATS = env.list(
 
 # --- DRF --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # A Bearer API key first (so a refused key answers 401 with WWW-Authenticate), then the
+    # browser's session (CSRF-checked) for pages that call the API.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.ApiKeyScopePermission",
+    ],
+    # Per key (per user for a session), counted in the Redis cache: reads and writes apart.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.ApiReadThrottle",
+        "api.throttling.ApiWriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_read": env.str("API_READ_RATE", default="120/min"),
+        "api_write": env.str("API_WRITE_RATE", default="30/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Bracketeer API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bracketeer API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "Your strategies, traders, accounts, signals, positions, fills, trades and copy "
+        "groups, and the actions of the pages (send or preview an alert, switch a trader, "
+        "close all).\n\n"
+        "**Authentication**: create a key on Settings → API keys and send it as "
+        "`Authorization: Bearer bk_…`. A *read* key may only read; a *trade* key may also "
+        "change and act. A revoked or expired key answers 401.\n\n"
+        '**Errors** always have the body `{"error": {"code", "message", "fields"}}`; '
+        "another user's id answers 404, as a missing one.\n\n"
+        "**Rate limits** per key: 120 reads and 30 writes a minute; over it, 429 with "
+        "`Retry-After` (seconds).\n\n"
+        "**Lists** are paginated: `page` and `page_size` (at most 200)."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar): works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request and response bodies as separate components (read-only fields not asked for).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SignalStatusEnum": "trading.models.Signal.Status",
+        "OutcomeStatusEnum": "trading.models.SignalOutcome.Status",
+        "OrderStateEnum": "trading.models_orders.Order.State",
+        "BrokerConnectionStatusEnum": "accounts.models.BrokerConnection.Status",
+        "DistanceUnitEnum": "trading.models.DISTANCE_UNIT_CHOICES",
+    },
+}
 
 # --- HTTPS hardening: one switch for production behind TLS -------------------------------------
 HTTPS = env.bool("DJANGO_HTTPS", default=False)

@@ -1,27 +1,29 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from accounts.views import BrokerConnectionViewSet
 from analytics.views import dashboard
 from config.health import healthz
 from trading.webhooks import tradingview_webhook
 
-router = DefaultRouter()
-router.register("connections", BrokerConnectionViewSet, basename="connection")
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
     path("dashboard/", dashboard, name="dashboard"),
+    path("accounts/api-keys/", include("api.urls_pages")),
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),
     path("copy/", include("copytrade.urls")),
     path("performance/", include("analytics.urls")),
     path("", include("billing.urls")),
-    path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
+    path("api/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
     path("webhooks/tradingview/<str:token>/", tradingview_webhook, name="tradingview_webhook"),
     path("admin/", admin.site.urls),

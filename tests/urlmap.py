@@ -6,6 +6,7 @@ that creates the owner's object and returns the URL kwargs). The D01 test fails 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,7 +59,7 @@ def _signal(owner: User) -> dict[str, Any]:
 
     signal = Signal.objects.create(
         strategy=StrategyFactory.create(user=owner),
-        idempotency_key=f"urlmap:{owner.pk}",
+        idempotency_key=f"urlmap:{owner.pk}:{uuid.uuid4().hex}",
         raw_body="{}",
         status=Signal.Status.REJECTED,
         rejection_reason="The alert has no action.",
@@ -77,14 +78,14 @@ def _copy_group(owner: User) -> dict[str, Any]:
     from copytrade.models import CopyGroup
 
     leader = SubaccountFactory.create(connection__user=owner)
-    return {"pk": CopyGroup.objects.create(user=owner, name="Main", leader=leader).pk}
+    return {"pk": CopyGroup.objects.create(user=owner, name=f"Main {leader.pk}", leader=leader).pk}
 
 
 def _follower(owner: User) -> dict[str, Any]:
     from copytrade.models import CopyGroup, Follower
 
     leader = SubaccountFactory.create(connection__user=owner)
-    group = CopyGroup.objects.create(user=owner, name="Main", leader=leader)
+    group = CopyGroup.objects.create(user=owner, name=f"Followed {leader.pk}", leader=leader)
     account = SubaccountFactory.create(connection=leader.connection)
     return {"pk": Follower.objects.create(group=group, subaccount=account).pk}
 
@@ -99,6 +100,63 @@ def _trade(owner: User) -> dict[str, Any]:
     return {"pk": Trade.objects.get(subaccount_id=fill.subaccount_id).pk}
 
 
+def _position(owner: User) -> dict[str, Any]:
+    from tests.factories import PositionFactory
+
+    return {"pk": PositionFactory.create(subaccount__connection__user=owner, net_pos=2).pk}
+
+
+def _working_order(owner: User) -> dict[str, Any]:
+    from tests.factories import OrderFactory
+
+    return {"pk": OrderFactory.create(subaccount__connection__user=owner).pk}
+
+
+def _fill(owner: User) -> dict[str, Any]:
+    from tests.factories import FillFactory
+
+    return {"pk": FillFactory.create(subaccount__connection__user=owner).pk}
+
+
+def _subaccount(owner: User) -> dict[str, Any]:
+    return {"pk": SubaccountFactory.create(connection__user=owner).pk}
+
+
+def _api_key(owner: User) -> dict[str, Any]:
+    from api.models import ApiKey
+
+    key = ApiKey.objects.create(
+        user=owner, name="script", prefix=f"bk_u{owner.pk}", secret_hash="0" * 64
+    )
+    return {"pk": key.pk}
+
+
+# The public API (api/urls.py): every route the router knows, by name.
+API_URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
+    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
+    "strategy-detail": _strategy,
+    "strategy-rotate-token": _strategy,
+    "strategy-test-alert": _strategy,
+    "strategy-preview": _strategy,
+    "trader-detail": _trader,
+    "trader-enable": _trader,
+    "trader-disable": _trader,
+    "trader-exposure": _trader_with_account,
+    "trader-close-all": _trader_with_account,
+    "trader-account-detail": _trader_account,
+    "trading-account-detail": _subaccount,
+    "trading-account-exposure": _subaccount,
+    "trading-account-close-all": _subaccount,
+    "signal-detail": _signal,
+    "position-detail": _position,
+    "working-order-detail": _working_order,
+    "fill-detail": _fill,
+    "trade-detail": _trade,
+    "copy-group-detail": _copy_group,
+    "follower-detail": _follower,
+}
+
+
 URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     # One-time links: the owner's own link works; another logged-in tenant gets 404.
     "billing:activate": _activation,
@@ -108,7 +166,6 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "accounts:connection_detail": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
     },
-    "connection-detail": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
     "accounts:connection_test": lambda owner: {"pk": BrokerConnectionFactory.create(user=owner).pk},
     "accounts:connection_delete": lambda owner: {
         "pk": BrokerConnectionFactory.create(user=owner).pk
@@ -153,6 +210,8 @@ URL_OBJECTS: dict[str, Callable[[User], dict[str, Any]]] = {
     "copytrade:follower_resync": _follower,
     "copytrade:follower_rearm": _follower,
     "analytics:trade_detail": _trade,
+    "api_keys:revoke": _api_key,
+    **API_URL_OBJECTS,
 }
 # URLs that are not "pages for a tenant": how they are requested and what they may answer.
 SPECIAL: dict[str, dict[str, Any]] = {
@@ -182,6 +241,16 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "copytrade:follower_resync": {"method": "post", "ok": {302}},
     # Setting a fee is POST-only; an empty form is refused in a message on the trades page.
     "analytics:fee_rate_save": {"method": "post", "ok": {302}},
+    "api_keys:revoke": {"method": "post", "ok": {302}},
+    # API actions (POST): a test alert is stored (201); switching on needs a plan (403 without
+    # one); a close reads a connection without a login and says so per account (200).
+    "strategy-rotate-token": {"method": "post", "ok": {200}},
+    "strategy-test-alert": {"method": "post", "ok": {201}},
+    "strategy-preview": {"method": "post", "ok": {200}},
+    "trader-enable": {"method": "post", "ok": {200, 403}},
+    "trader-disable": {"method": "post", "ok": {200}},
+    "trader-close-all": {"method": "post", "ok": {200}},
+    "trading-account-close-all": {"method": "post", "ok": {200}},
 }
 EXCLUDED_NAMESPACES = {"admin"}  # covered by the admin test, staff only
 

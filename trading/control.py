@@ -77,6 +77,16 @@ def strategy_update(*, strategy: Strategy, fields: dict[str, Any]) -> Strategy:
     return strategy
 
 
+def strategy_webhook_token_rotate(*, strategy: Strategy) -> Strategy:
+    """Give the strategy a new secret webhook URL: the old one stops at once (404), alerts
+    must be sent to the new one. Nothing else changes."""
+    from trading.models import new_webhook_token
+
+    strategy.webhook_token = new_webhook_token()
+    strategy.save(update_fields=["webhook_token"])
+    return strategy
+
+
 TEST_ALERT_ACTIONS = ("buy", "sell", "close")
 
 
