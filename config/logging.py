@@ -34,6 +34,9 @@ _PATTERNS = [
         ),
         r"\1[redacted]",
     ),
+    # Bracketeer API keys wherever they appear (bk_ and the secret; see api/services.py).
+    # The public prefix (bk_ and 8 hex characters) stays: it tells keys apart.
+    (re.compile(r"\b(bk_[0-9a-f]{8})_[A-Za-z0-9_-]+"), r"\1_[redacted]"),
     # Tradovate websocket authorize frames: authorize\n<id>\n\n<token>
     (re.compile(r"(authorize\\?n\d+\\?n\\?n)\S+"), r"\1[redacted]"),
 ]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,6 +42,21 @@ def test_every_url_with_a_secret_parameter_is_redacted_by_one_rule() -> None:
     rule = _route_regex("api/keys/<str:key>/rotate/", literals="keys|rotate")
     assert rule is not None and rule.search("POST /api/keys/bk_live_123/rotate/")
     assert _route_regex("trading/signals/<int:pk>/", literals="signals") is None
+
+
+def test_an_api_key_keeps_its_public_prefix_only() -> None:
+    text = redact("key bk_1a2b3c4d_Zx9-Qq_secretpart used; curl -H 'Authorization: Bearer bk_")
+    assert "secretpart" not in text and "bk_1a2b3c4d_[redacted]" in text
+
+
+@pytest.mark.django_db
+def test_the_real_api_docs_pages_get_their_relaxed_policy_and_other_pages_not(
+    client: Any,
+) -> None:
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and "'unsafe-inline'" in docs["Content-Security-Policy"]
+    login = client.get("/accounts/login/")
+    assert "'unsafe-inline'" not in login["Content-Security-Policy"]
 
 
 @pytest.mark.django_db(transaction=True)
