@@ -24,6 +24,7 @@ def today_pnl_publish(*, subaccount_pk: int) -> None:
             user_id=user.pk,
             payload={
                 "kind": "pnl",
+                "id": user.pk,  # every frame has a kind and an id
                 "today_net": str(today.net),
                 "today_net_text": money(today.net),
                 "today_class": pnl_class(today.net),

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
@@ -88,9 +89,9 @@ def login_load(*, connection_pk: int) -> Login | None:
 
 
 def contract_names_get(connection: BrokerConnection, contract_ids: set[int]) -> dict[int, str]:
-    """Contract names, from the cache (Tradovate's contract ids never change meaning) or asked
-    of the broker once. A contract the broker cannot name keeps its id as its name."""
-    keys = {cid: f"contract-name:{cid}" for cid in contract_ids}
+    """Contract names, from the cache (an environment's contract ids never change meaning) or
+    asked of the broker once. A contract the broker cannot name keeps its id as its name."""
+    keys = {cid: _contract_key(connection, cid) for cid in contract_ids}
     found = cache.get_many(list(keys.values()))
     names = {cid: found[key] for cid, key in keys.items() if key in found}
     missing = contract_ids - names.keys()
@@ -104,15 +105,26 @@ def contract_names_get(connection: BrokerConnection, contract_ids: set[int]) -> 
         except BrokerError as exc:
             logger.warning("mirror: contracts %s could not be named: %s", sorted(missing), exc)
             asked = {}
-        contract_names_remember(asked)
+        contract_names_remember(connection, asked)
         names.update(asked)
     return names
 
 
-def contract_names_remember(names: dict[int, str]) -> None:
+def _contract_key(connection: BrokerConnection, contract_id: int) -> str:
+    """Ids mean one contract within one environment only: Tradovate demo and live keep their
+    own, and each simulator (its URL) numbers its contracts as they are first traded. (Keyed
+    by id alone, a second simulator's MNQ was named after the first one's MES, and a copy went
+    to the wrong contract.)"""
+    environment = connection.broker
+    if environment == BrokerConnection.Broker.SIMULATOR:
+        environment = f"{environment}@{settings.SIMULATOR_URL}"
+    return f"contract-name:{environment}:{contract_id}"
+
+
+def contract_names_remember(connection: BrokerConnection, names: dict[int, str]) -> None:
     if names:
         cache.set_many(
-            {f"contract-name:{cid}": name for cid, name in names.items()},
+            {_contract_key(connection, cid): name for cid, name in names.items()},
             timeout=CONTRACT_NAME_SECONDS,
         )
 

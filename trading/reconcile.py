@@ -59,7 +59,7 @@ def snapshot_reconcile(*, login: Login, snapshot: dict[str, Any]) -> Changes:
         for c in _items(snapshot, "contracts")
         if isinstance(c.get("id"), int) and c.get("name")
     }
-    contract_names_remember(names)
+    contract_names_remember(login.connection, names)
     login.names.update(names)
     for entity in _items(snapshot, "orders"):
         order_apply(login, entity, "Updated", changes)

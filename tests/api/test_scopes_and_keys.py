@@ -142,3 +142,12 @@ def test_keys_need_a_plan_with_api_access(user: Any) -> None:
 
     with pytest.raises(PlanLimitError):
         api_key_create(user=user, name="x", scope="read")
+
+
+def test_an_answer_to_a_key_is_not_stored_by_any_cache(make_key: Any) -> None:
+    """Account data over a key (no session): Cache-Control no-store, as on the pages."""
+    user = UserFactory.create()
+    _, secret = make_key(user, "read")
+    response = bearer(secret).get("/api/strategies/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"

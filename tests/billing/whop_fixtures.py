@@ -130,6 +130,8 @@ def ensure_billing_seed() -> None:
     from trading.models import Trader
 
     import_module("billing.migrations.0002_seed_plans").seed(apps, None)
+    if Group.objects.filter(name="support", permissions__isnull=False).exists():
+        return  # not flushed since (creating every app's permissions again costs ~0.2 s)
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
     trading = import_module("trading.migrations.0002_support_permissions")

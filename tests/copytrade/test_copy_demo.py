@@ -46,11 +46,20 @@ def test_the_demo_copy_group_copies_a_hand_trade_on_its_leader(
                 what="the demo login streamed",
             )
             outside_order(sim, "Buy", 1, account_id=1002)
-            wait_for(
-                lambda: (net(sim, 1003), net(sim, 1004)) == (2, -1),
-                timeout=20,
-                what="DEMO1003 at 2 and DEMO1004 at -1",
-            )
+            try:
+                wait_for(
+                    lambda: (net(sim, 1003), net(sim, 1004)) == (2, -1),
+                    timeout=20,
+                    what="DEMO1003 at 2 and DEMO1004 at -1",
+                )
+            except AssertionError as exc:  # say what the copy recorded, not only that it failed
+                from copytrade.models import CopyEvent, CopyOutcome
+
+                events = list(CopyEvent.objects.values())
+                outcomes = list(
+                    CopyOutcome.objects.values("status", "reason", "error", "target", "symbol")
+                )
+                raise AssertionError(f"{exc}; events {events}; outcomes {outcomes}") from None
             outside_order(sim, "Sell", 1, account_id=1002)
             wait_for(
                 lambda: (net(sim, 1003), net(sim, 1004)) == (0, 0),

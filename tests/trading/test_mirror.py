@@ -215,3 +215,19 @@ def test_with_restore_missing_exits_on_a_cancelled_stop_is_placed_again(
 
     apply_all(trader_account.subaccount.connection_id, events[:1])  # the next reconciliation
     assert len(working(sim)) == 1  # never a second one
+
+
+def test_a_contract_id_is_named_within_its_own_environment_only(settings: Any) -> None:
+    """Each simulator numbers its contracts as they are first traded, and Tradovate demo and
+    live keep their own ids: a name cached for one must never name another's contract (a
+    copy once went to MES because another simulator's id 1 was MES)."""
+    from accounts.models import BrokerConnection
+    from trading.mirror import _contract_key
+
+    sim, demo, live = (
+        BrokerConnection(broker=kind) for kind in ("simulator", "tradovate_demo", "tradovate_live")
+    )
+    settings.SIMULATOR_URL = "http://127.0.0.1:8100"
+    first = _contract_key(sim, 1)
+    settings.SIMULATOR_URL = "http://127.0.0.1:8101"
+    assert len({first, _contract_key(sim, 1), _contract_key(demo, 1), _contract_key(live, 1)}) == 4
