@@ -93,11 +93,13 @@ def test_the_support_group_has_exactly_the_permissions_it_needs() -> None:
     billing = import_module("billing.migrations.0003_support_group").SUPPORT_PERMISSIONS
     trading = import_module("trading.migrations.0002_support_permissions")
     logins = import_module("accounts.migrations.0004_support_unlock_login")
+    copying = import_module("copytrade.migrations.0002_support_permissions")
     have = {(p.content_type.app_label, p.codename) for p in _support_group().permissions.all()}
     assert have == (
         set(billing)
         | set(trading.TRADING_SUPPORT_PERMISSIONS)
         | set(logins.SUPPORT_LOGIN_PERMISSIONS)
+        | {("copytrade", c) for c in [*copying.VIEW, copying.ACTION[0]]}
     )
     assert not any(c.startswith(("add_", "change_", "delete_")) for a, c in have if a == "trading")
 

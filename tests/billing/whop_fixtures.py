@@ -145,6 +145,14 @@ def ensure_billing_seed() -> None:
         *trading.TRADING_SUPPORT_PERMISSIONS,
         *import_module("accounts.migrations.0004_support_unlock_login").SUPPORT_LOGIN_PERMISSIONS,
     ]
+    copying = import_module("copytrade.migrations.0002_support_permissions")
+    follower_type = ContentType.objects.get(app_label="copytrade", model="follower")
+    Permission.objects.get_or_create(
+        content_type=follower_type,
+        codename=copying.ACTION[0],
+        defaults={"name": copying.ACTION[1]},
+    )
+    wanted += [("copytrade", c) for c in [*copying.VIEW, copying.ACTION[0]]]
     group, _ = Group.objects.get_or_create(name="support")
     group.permissions.set(
         [
