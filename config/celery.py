@@ -85,6 +85,7 @@ def _configure() -> None:
         task_default_queue="default",
         task_routes={
             "trading.execute_signal": {"queue": "signals"},
+            "trading.execute_signal_chunk": {"queue": "signals"},
             "trading.settle_in_doubt": {"queue": "signals"},
             "copytrade.copy_fill": {"queue": "copytrade"},
             "copytrade.sync_exits": {"queue": "copytrade"},

@@ -324,8 +324,22 @@ IN_DOUBT_LOOKUP_DELAYS_SECONDS = env.list(
 )
 # Entries stop on a trading account holding this many working orders (Z6).
 WORKING_ORDERS_CAP = env.int("WORKING_ORDERS_CAP", default=40)
-# Accounts of one signal executed at once by a worker process.
+# Accounts of one signal executed at once by a worker process on the per-account path (an
+# outcome resumed, a close or reversal, an account whose lock was busy: trading/execution.py).
 SIGNAL_ACCOUNT_CONCURRENCY = env.int("SIGNAL_ACCOUNT_CONCURRENCY", default=16)
+# The fan-out (trading/fanout.py): a signal's fresh outcomes are executed per broker login (one
+# read, the decisions, the rows, then the calls at once). FANOUT_BATCH=false sends every account
+# down the per-account path (the bench's "before"). A signal with more accounts than
+# FANOUT_CHUNK_ACCOUNTS is split by login into chunks run by other worker processes too; a
+# login never has more than FANOUT_LOGIN_CONCURRENCY calls in flight; FANOUT_HTTP_THREADS
+# threads per process send them.
+FANOUT_BATCH = env.bool("FANOUT_BATCH", default=True)
+FANOUT_CHUNK_ACCOUNTS = env.int("FANOUT_CHUNK_ACCOUNTS", default=50)
+FANOUT_LOGIN_CONCURRENCY = env.int("FANOUT_LOGIN_CONCURRENCY", default=10)
+FANOUT_HTTP_THREADS = env.int("FANOUT_HTTP_THREADS", default=64)
+for _name in ("FANOUT_CHUNK_ACCOUNTS", "FANOUT_LOGIN_CONCURRENCY", "FANOUT_HTTP_THREADS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, got {globals()[_name]}")
 # The platform's safety ceiling: no entry order is larger than this many contracts, whatever
 # a strategy, trader or alert says (refused with the reason). Per contract root:
 # ORDER_QTY_CEILING_BY_ROOT="ES=50,MES=200". A bad value stops the process at start-up.

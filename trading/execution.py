@@ -1,5 +1,10 @@
 """Executing a signal: every enabled trader account, concurrently, exactly once.
 
+A signal's fresh outcomes go through the fan-out per broker login (trading/fanout.py; a large
+signal in chunks by login, run by several worker processes); what the fan-out hands back, and
+every resumed or in-doubt outcome, runs here one account at a time on its own thread, with the
+same guarantees.
+
 Guarantees (DESIGN.md §5):
 - one account's failure never stops another (D04); each gets a SignalOutcome with the
   decision, the reason and, on failure, the exception type and the broker's words (D38);
@@ -14,8 +19,8 @@ Guarantees (DESIGN.md §5):
 - exits are cancelled before new ones are placed: one set of exits per subaccount+symbol (D29).
 
 Reads of the broker live in trading/broker_view.py, order rows and calls in trading/orders.py,
-the settings mapping in trading/settings_mapping.py, the lock in trading/position_lock.py and
-the preview (nothing sent) in trading/preview.py.
+the decision in trading/decisions.py, the lock in trading/position_lock.py and the preview
+(nothing sent) in trading/preview.py.
 """
 
 from __future__ import annotations
@@ -23,10 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.db import connection
@@ -44,25 +46,22 @@ from trading.broker_view import (
     view_from_snapshot,
     view_snapshot,
 )
-from trading.brokers.base import (
-    Broker,
-    BrokerError,
-    BrokerRejected,
-    OrderRequest,
-    OrderType,
-)
+from trading.brokers.base import Broker, BrokerError, BrokerRejected, OrderRequest, OrderType
 from trading.brokers.services import broker_for
-from trading.contracts import ContractSymbol, parse_symbol
-from trading.engine import (
-    Action,
-    AlertInput,
-    BrokerView,
-    Decision,
-    FilterState,
-    Plan,
-    decide,
+from trading.contracts import ContractSymbol
+from trading.decisions import (
+    OUTCOME_COLUMNS,
+    RUNNABLE,
+    alert_from_signal,
+    contract_for,
+    outcome_finish,
+    outcome_safety_block,
+    plan_for,
+    plan_json,
 )
+from trading.engine import BrokerView, Plan
 from trading.engine_exits import exits_for
+from trading.fanout import Stopwatch, outcomes_execute_batch
 from trading.in_doubt import (
     InDoubt,
     outcome_lookup_counted,
@@ -80,15 +79,9 @@ from trading.orders import (
     position_close_once,
 )
 from trading.position_lock import position_lock
-from trading.settings_mapping import account_symbol, effective_settings
-from trading.settings_resolution import (
-    EffectiveSettings,
-)
 from trading.signal_status import signal_status_summarise
 
 logger = logging.getLogger(__name__)
-
-ENTRY_DECISIONS = {Decision.OPEN, Decision.ADD, Decision.REENTER, Decision.REVERSE}
 
 
 # --- one signal ---------------------------------------------------------------------------------
@@ -122,15 +115,17 @@ def signal_execute(*, signal_id: int) -> Signal:
 
 
 def _signal_execute_leased(signal: Signal) -> None:
+    watch = Stopwatch(signal.received_at)
+    watch.stamp("picked")
     started = {"started_at": timezone.now()} if signal.started_at is None else {}
     Signal.objects.filter(pk=signal.pk).update(
         status=Signal.Status.EXECUTING, executing_by=_executor(), **started
     )
     accounts = signal_accounts(signal=signal)
-    reason: dict[str, str] = {}
+    extra: dict[str, Any] = {}
     if not accounts:
         # D22: "no enabled accounts" is a visible outcome, never silence.
-        reason["rejection_reason"] = (
+        extra["rejection_reason"] = (
             "No enabled trader account follows this strategy: nothing was sent."
         )
     else:
@@ -145,20 +140,64 @@ def _signal_execute_leased(signal: Signal) -> None:
             ],
             ignore_conflicts=True,
         )
-        outcome_ids = list(
-            SignalOutcome.objects.filter(signal=signal, trader_account__in=accounts)
+        runnable = list(
+            SignalOutcome.objects.filter(
+                signal=signal, trader_account__in=accounts, status__in=RUNNABLE
+            )
             .order_by("id")
-            .values_list("pk", flat=True)
+            .values_list("pk", "subaccount__connection_id")
         )
-        if len(outcome_ids) == 1:  # one account: on this thread and its connection, no hand-off
-            _in_thread(outcome_execute)(outcome_ids[0])
-        else:
-            workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(outcome_ids))
-            with ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
-            ) as pool:
-                list(pool.map(_in_thread(outcome_execute), outcome_ids))
-    signal_status_summarise(signal_id=signal.pk, **reason)
+        watch.stamp("outcomes")
+        chunks = outcome_chunks(runnable, size=django_settings.FANOUT_CHUNK_ACCOUNTS)
+        if len(chunks) > 1:  # the other chunks to other worker processes (queue "signals")
+            from trading.tasks import execute_signal_chunk
+
+            for chunk in chunks[1:]:
+                execute_signal_chunk.delay(signal.pk, chunk)
+        if chunks:
+            outcomes_run(signal=signal, outcome_ids=chunks[0], watch=watch)
+        extra["timings"] = watch.stages
+    signal_status_summarise(signal_id=signal.pk, **extra)
+
+
+def outcome_chunks(outcomes: list[tuple[int, int]], *, size: int) -> list[list[int]]:
+    """``(outcome id, login)`` pairs in chunks of about ``size`` outcomes, a login never split
+    (it is read once), the first chunk run here and the others by other worker processes. Pure."""
+    by_login: dict[int, list[int]] = {}
+    for outcome_id, login in outcomes:
+        by_login.setdefault(login, []).append(outcome_id)
+    chunks: list[list[int]] = []
+    for ids in by_login.values():
+        if not chunks or len(chunks[-1]) + len(ids) > size and chunks[-1]:
+            chunks.append([])
+        chunks[-1].extend(ids)
+    return chunks
+
+
+def signal_chunk_execute(*, signal_id: int, outcome_ids: list[int]) -> None:
+    """A chunk of a large signal's outcomes, in another worker process: under the signal's
+    lease (held by every process working on it), then the signal's status summarised again."""
+    signal = Signal.objects.select_related("strategy").get(pk=signal_id)
+    with signal_lease(signal_id=signal_id):
+        outcomes_run(signal=signal, outcome_ids=outcome_ids)
+        signal_status_summarise(signal_id=signal_id)
+
+
+def outcomes_run(*, signal: Signal, outcome_ids: list[int], watch: Stopwatch | None = None) -> None:
+    """These outcomes of ``signal``: the fresh ones per broker login (trading/fanout.py), the
+    others (and everything, with FANOUT_BATCH off) each on its own thread, at most
+    SIGNAL_ACCOUNT_CONCURRENCY at once."""
+    left = outcome_ids
+    if django_settings.FANOUT_BATCH:
+        left = outcomes_execute_batch(signal=signal, outcome_ids=outcome_ids, watch=watch)
+    if len(left) == 1:  # one account: on this thread and its connection, no hand-off
+        _in_thread(outcome_execute)(left[0])
+    elif left:
+        workers = min(django_settings.SIGNAL_ACCOUNT_CONCURRENCY, len(left))
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"signal{signal.pk}"
+        ) as pool:
+            list(pool.map(_in_thread(outcome_execute), left))
 
 
 def _executor() -> str:
@@ -193,16 +232,6 @@ def _in_thread(function: Callable[..., None]) -> Callable[[int], None]:
     return run
 
 
-_OUTCOME_COLUMNS = [
-    f.attname
-    for f in SignalOutcome._meta.concrete_fields
-    if not f.is_relation and not f.primary_key
-]
-
-
-_RUNNABLE = (SignalOutcome.Status.PENDING, SignalOutcome.Status.IN_DOUBT)
-
-
 def outcome_execute(*, outcome_id: int) -> None:
     """One signal on one trader account. Records everything on the outcome; never raises for
     a broker failure."""
@@ -212,14 +241,14 @@ def outcome_execute(*, outcome_id: int) -> None:
         "trader_account__trader__strategy",
         "subaccount__connection",
     ).get(pk=outcome_id)
-    if outcome.status not in _RUNNABLE:
+    if outcome.status not in RUNNABLE:
         return
     signal = outcome.signal
     alert = alert_from_signal(signal)
     try:
-        contract = _contract(signal=signal, account=outcome.trader_account, alert=alert)
+        contract = contract_for(account=outcome.trader_account, alert=alert)
     except ValueError as exc:
-        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
+        outcome_finish(outcome, SignalOutcome.Status.FAILED, error=exc)
         return
     if outcome.symbol != contract.tradovate_name:
         outcome.symbol = contract.tradovate_name
@@ -228,148 +257,19 @@ def outcome_execute(*, outcome_id: int) -> None:
         with position_lock(subaccount=outcome.subaccount, symbol=contract.tradovate_name):
             # Another worker may have finished it meanwhile. Only the outcome's own columns are
             # re-read: refreshing everything would drop the loaded relations (7 more queries).
-            outcome.refresh_from_db(fields=_OUTCOME_COLUMNS)
-            if outcome.status not in _RUNNABLE:
+            outcome.refresh_from_db(fields=OUTCOME_COLUMNS)
+            if outcome.status not in RUNNABLE:
                 return
             _execute_locked(outcome=outcome, alert=alert, contract=contract)
     except InDoubt as exc:
         outcome_mark_in_doubt(outcome, error=exc)
     except SafetyBlock as exc:
-        _finish(
-            outcome,
-            SignalOutcome.Status.SAFETY_BLOCK,
-            error=exc.__cause__ or exc,
-            reason=f"safety block: cannot verify position — {exc}",
-        )
+        outcome_safety_block(outcome, exc)
     except (BrokerError, TimeoutError) as exc:
-        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
+        outcome_finish(outcome, SignalOutcome.Status.FAILED, error=exc)
     except Exception as exc:  # never "Unknown error": the type and message are kept (D38)
         logger.exception("outcome %s: unexpected failure", outcome.pk)
-        _finish(outcome, SignalOutcome.Status.FAILED, error=exc)
-
-
-def alert_from_signal(signal: Signal) -> ParsedAlert:
-    from trading.alerts import parse_alert
-
-    assert signal.parsed is not None
-    return parse_alert(signal.parsed["fields"])
-
-
-def _contract(*, signal: Signal, account: TraderAccount, alert: ParsedAlert) -> ContractSymbol:
-    return parse_symbol(account_symbol(account=account, alert=alert))
-
-
-def _finish(
-    outcome: SignalOutcome,
-    status: str,
-    *,
-    error: BaseException | None = None,
-    reason: str | None = None,
-) -> None:
-    outcome.status = status
-    outcome.finished_at = timezone.now()
-    if reason is not None:
-        outcome.reason = reason
-    if error is not None:
-        outcome.error_type = type(error).__name__
-        outcome.error_message = str(error)
-        if isinstance(error, BrokerError):
-            outcome.broker_response = error.broker_text
-        if outcome.reason == "":
-            outcome.reason = str(error)
-    elif status == SignalOutcome.Status.DONE and outcome.in_doubt_since is not None:
-        # Settled: the timeout is history, said in words.
-        waited = (outcome.finished_at - outcome.in_doubt_since).total_seconds()
-        outcome.reason = (
-            f"{outcome.reason}; was in doubt ({outcome.error_type}), settled at the broker "
-            f"after {outcome.lookups} look-up(s) over {waited:.0f} s"
-        )
-        outcome.error_type = outcome.error_message = outcome.broker_response = ""
-    outcome.save()
-
-
-def _realized_loss_today(
-    broker: Broker, *, outcome: SignalOutcome, settings: EffectiveSettings, action: str
-) -> Decimal:
-    """Today's realized loss of the account, from the broker, when ``max_daily_loss`` could
-    block this signal (entries and adds; a close is never blocked, so nothing is read). Kept in
-    the outcome's snapshot so a resumed signal decides as the first run did. Cannot be read ->
-    safety block: an unverifiable limit never lets an entry through."""
-    if settings.max_daily_loss is None or action == Action.CLOSE:
-        return Decimal(0)
-    snapshot = outcome.broker_snapshot or {}
-    if "realized_loss_today" in snapshot:
-        return Decimal(snapshot["realized_loss_today"])
-    account_id = outcome.subaccount.broker_account_id
-    try:
-        pnl = broker.day_pnl(account_id=account_id)
-    except BrokerError as exc:
-        raise SafetyBlock(f"cannot read today's P&L for max_daily_loss: {exc}") from exc
-    outcome.broker_snapshot = {**snapshot, "realized_loss_today": str(pnl.realized_loss)}
-    return pnl.realized_loss
-
-
-def _filters(
-    outcome: SignalOutcome,
-    *,
-    settings: EffectiveSettings,
-    realized_loss: Decimal,
-    received_at: datetime,
-) -> FilterState:
-    """What the filters need from our records; read only when a filter that uses it is set.
-    "Today" is the day the signal was received in the trader's zone (as the engine judges
-    windows and cooldown at receipt), also when it runs or resumes after midnight."""
-    if settings.cooldown_seconds is None and settings.max_signals_per_day is None:
-        return FilterState(entries_today=0, last_entry_at=None, realized_loss_today=realized_loss)
-    zone = ZoneInfo(settings.time_zone)
-    start_of_day = received_at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    entries = SignalOutcome.objects.filter(
-        trader_account=outcome.trader_account,
-        decision__in=[d.value for d in ENTRY_DECISIONS],
-        status=SignalOutcome.Status.DONE,
-    ).exclude(pk=outcome.pk)
-    last = entries.order_by("-decided_at").values_list("decided_at", flat=True).first()
-    return FilterState(
-        entries_today=entries.filter(decided_at__gte=start_of_day).count(),
-        last_entry_at=last,
-        realized_loss_today=realized_loss,
-    )
-
-
-def plan_for(
-    *,
-    outcome: SignalOutcome,
-    alert: ParsedAlert,
-    view: BrokerView,
-    broker: Broker,
-    contract: ContractSymbol,
-    received_at: datetime | None = None,
-) -> Plan:
-    """The engine's decision for this account on the broker's ``view`` (the one place the
-    executor and the preview ask it)."""
-    settings = effective_settings(account=outcome.trader_account, alert=alert)
-    at = received_at or outcome.signal.received_at
-    return decide(
-        alert=AlertInput(
-            action=Action(alert.action),
-            quantity=alert.quantity,
-            price=alert.price,
-            take_profit_price=alert.take_profit_price,
-            stop_price=alert.stop_price,
-            received_at=at,
-        ),
-        settings=settings,
-        broker=view,
-        filters=_filters(
-            outcome,
-            settings=settings,
-            realized_loss=_realized_loss_today(
-                broker, outcome=outcome, settings=settings, action=alert.action
-            ),
-            received_at=at,
-        ),
-        spec=contract.spec,
-    )
+        outcome_finish(outcome, SignalOutcome.Status.FAILED, error=exc)
 
 
 def _execute_locked(
@@ -384,7 +284,7 @@ def _execute_locked(
         and age > django_settings.SIGNAL_MAX_AGE_SECONDS
         and not Order.objects.filter(outcome=outcome).exists()  # never expire what was sent
     ):
-        _finish(
+        outcome_finish(
             outcome,
             SignalOutcome.Status.FAILED,
             reason=f"expired: the signal is {age:.0f} s old (limit "
@@ -411,7 +311,7 @@ def _execute_locked(
         outcome.decision = plan.decision.value
         outcome.reason = plan.reason
         outcome.decided_at = outcome.decided_at or timezone.now()
-        outcome.plan = _plan_json(plan)
+        outcome.plan = plan_json(plan)
         outcome.save()
         if plan.entry is not None and account_working is None:
             account_working = _working_count(broker, subaccount)
@@ -435,19 +335,6 @@ def _execute_locked(
 
 def _working_count(broker: Broker, subaccount: Subaccount) -> int:
     return len(broker.working_orders(account_id=subaccount.broker_account_id))
-
-
-def _plan_json(plan: Plan) -> dict[str, Any]:
-    return {
-        "decision": plan.decision.value,
-        "reason": plan.reason,
-        "cancel_order_ids": list(plan.cancel_order_ids),
-        "flatten": plan.flatten,
-        "entry": None
-        if plan.entry is None
-        else {"side": plan.entry.side.value, "qty": plan.entry.qty},
-        "target_position": plan.target_position,
-    }
 
 
 def _carry_out(
@@ -518,9 +405,11 @@ def _carry_out(
         )
     outcome.position_after = position_read(broker, account_id=account_id, symbol=symbol).net_pos
     if lost_entry != "":
-        _finish(outcome, SignalOutcome.Status.FAILED, reason=f"{outcome.reason}; {lost_entry}")
+        outcome_finish(
+            outcome, SignalOutcome.Status.FAILED, reason=f"{outcome.reason}; {lost_entry}"
+        )
         return
-    _finish(outcome, SignalOutcome.Status.DONE)
+    outcome_finish(outcome, SignalOutcome.Status.DONE)
 
 
 def signals_resume_stale() -> list[int]:

@@ -287,6 +287,9 @@ class Signal(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Milliseconds from receipt to each stage of the execution (trading/fanout.py's Stopwatch:
+    # picked, outcomes, locked, read, decided, entry_rows, entries_answered, filled, ...).
+    timings = models.JSONField(default=dict, blank=True)
     # The worker process executing it ("host:pid" of its heartbeat): a sweep resumes the signal
     # within seconds when that worker's heartbeat stops.
     executing_by = models.CharField(max_length=100, blank=True, default="")

@@ -60,8 +60,8 @@ from trading.brokers.services import (
 from trading.brokers.tradovate.md import md_token_ensure, md_url
 from trading.brokers.tradovate.ws import SocketError
 from trading.contracts import ContractSpec, is_on_tick, parse_symbol, round_to_tick
+from trading.decisions import alert_from_signal
 from trading.engine_stops import stop_adjustment
-from trading.execution import alert_from_signal
 from trading.models import Order
 from trading.order_states import Source, order_observe
 from trading.orders import stop_modify

@@ -15,6 +15,8 @@ nothing and raises nothing, so the same event twice changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +130,18 @@ def order_accepted(row: Order, *, broker_order_id: int | None, source: str = Sou
     )
 
 
+def orders_accepted(accepted: Sequence[tuple[Order, int | None]]) -> None:
+    """`order_accepted` for many rows at once: each ``(row, broker order id)``."""
+    orders_observe_many(
+        [
+            (row, Order.State.WORKING, {} if order_id is None else {"broker_order_id": order_id})
+            for row, order_id in accepted
+        ],
+        source=Source.CALL,
+        only_from=_NOT_YET_AT_BROKER,
+    )
+
+
 def order_fills_record(
     row: Order, *, filled_qty: int, avg_fill_price: Decimal | None, source: str = Source.STREAM
 ) -> bool:
@@ -154,6 +168,51 @@ def order_fills_record(
     )
 
 
+def orders_observe_many(
+    observations: Sequence[tuple[Order, str | None, dict[str, Any]]],
+    *,
+    source: str,
+    only_from: frozenset[str] | None = None,
+) -> None:
+    """Record the broker's report of many rows at once (a fan-out's answers): each
+    ``(row, state, fields)`` moves as `order_observe` would move it alone (stale reports
+    change nothing), in one locking read, one update and one insert of events. ``only_from``:
+    rows in another state keep it (as `order_accepted`). The rows come back as stored."""
+    if not observations:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().in_bulk([row.pk for row, _, _ in observations])
+        events: list[OrderEvent] = []
+        written: set[str] = set()
+        dirty = []
+        for row, state, fields in observations:
+            copy = locked[row.pk]
+            changed, event = _step(
+                copy,
+                state,
+                strict=False,
+                source=source,
+                words="",
+                error=None,
+                fields=dict(fields),
+                only_from=only_from,
+                now=now,
+            )
+            if event is not None:
+                events.append(event)
+            if changed:
+                copy.updated_at = now
+                written.update(changed)
+                dirty.append(copy)
+        if dirty:
+            Order.objects.bulk_update(dirty, fields=[*sorted(written), "updated_at"])
+        OrderEvent.objects.bulk_create(events)
+    for row, _, _ in observations:
+        for name in _COPIED:
+            setattr(row, name, getattr(locked[row.pk], name))
+
+
 def _apply(
     row: Order,
     new_state: str | None,
@@ -168,37 +227,57 @@ def _apply(
     now = timezone.now()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=row.pk)
-        before = locked.state
-        if only_from is not None and before not in only_from:
-            new_state = None
-        stale = new_state is not None and new_state not in Order.TRANSITIONS[before] | {before}
-        if stale and not strict:  # an older report: its status is not the broker's latest
-            fields = {k: v for k, v in fields.items() if k != "broker_status"}
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        for name in changed:
-            setattr(locked, name, fields[name])
-        moved = False
-        if new_state is not None and new_state != before:
-            if new_state in Order.TRANSITIONS[before]:
-                moved = True
-            elif strict:
-                raise IllegalOrderMove(
-                    f"order {locked.cl_ord_id}: {before} -> {new_state} is not allowed"
-                )
-            else:
-                logger.debug(
-                    "order %s: %s report ignored (%s -> %s)",
-                    locked.cl_ord_id,
-                    source,
-                    before,
-                    new_state,
-                )
-        if moved:
-            assert new_state is not None
+        changed, event = _step(
+            locked,
+            new_state,
+            strict=strict,
+            source=source,
+            words=words,
+            error=error,
+            fields=fields,
+            only_from=only_from,
+            now=now,
+        )
+        if event is not None:
+            event.save()
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+    for name in _COPIED:
+        setattr(row, name, getattr(locked, name))
+    return event is not None
+
+
+def _step(
+    locked: Order,
+    new_state: str | None,
+    *,
+    strict: bool,
+    source: str,
+    words: str,
+    error: str | None,
+    fields: dict[str, Any],
+    only_from: frozenset[str] | None,
+    now: datetime,
+) -> tuple[list[str], OrderEvent | None]:
+    """Move the locked row in memory: the names of the fields that changed, and the event of
+    the move (None when the state stayed). Raises IllegalOrderMove for a strict move the state
+    machine does not allow."""
+    before = locked.state
+    if only_from is not None and before not in only_from:
+        new_state = None
+    stale = new_state is not None and new_state not in Order.TRANSITIONS[before] | {before}
+    if stale and not strict:  # an older report: its status is not the broker's latest
+        fields = {k: v for k, v in fields.items() if k != "broker_status"}
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    event = None
+    if new_state is not None and new_state != before:
+        if new_state in Order.TRANSITIONS[before]:
             locked.state = new_state
             locked.state_changed_at = now
             changed += ["state", "state_changed_at"]
-            OrderEvent.objects.create(
+            event = OrderEvent(
                 order=locked,
                 at=now,
                 from_state=before,
@@ -206,11 +285,19 @@ def _apply(
                 source=source,
                 broker_words=words,
             )
-        if error is not None and locked.error != error:
-            locked.error = error
-            changed.append("error")
-        if changed:
-            locked.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-    for name in _COPIED:
-        setattr(row, name, getattr(locked, name))
-    return moved
+        elif strict:
+            raise IllegalOrderMove(
+                f"order {locked.cl_ord_id}: {before} -> {new_state} is not allowed"
+            )
+        else:
+            logger.debug(
+                "order %s: %s report ignored (%s -> %s)",
+                locked.cl_ord_id,
+                source,
+                before,
+                new_state,
+            )
+    if error is not None and locked.error != error:
+        locked.error = error
+        changed.append("error")
+    return list(dict.fromkeys(changed)), event

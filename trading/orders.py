@@ -15,7 +15,9 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.broker_view import position_read, position_wait
@@ -40,16 +42,28 @@ from trading.in_doubt import (
 from trading.models import Order, SignalOutcome
 from trading.order_states import Source, order_accepted, order_move, order_observe
 
+# A call is answered or times out within TRADOVATE_TIMEOUT_SECONDS; this much longer, an order
+# the broker does not show was never sent (see `sent_order_fate`).
+UNSENT_GRACE_SECONDS = 5.0
+
 
 def cl_ord_id_for(outcome: SignalOutcome, step: str) -> str:
     return f"bk{outcome.signal_id}-{outcome.trader_account_id}-{step}"
 
 
-def exits_place(
-    broker: Broker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
-) -> None:
-    """Each take-profit is paired (OCO) with a stop for its own quantity, so a filled level takes
-    its stop with it and the remaining stops always equal the remaining position."""
+@dataclasses.dataclass(frozen=True)
+class ExitCall:
+    """One exit call: a take-profit with its stop for the same quantity (OCO), or either alone."""
+
+    number: int
+    take_profit: OrderRequest | None
+    stop: OrderRequest | None
+
+
+def exit_calls(*, outcome: SignalOutcome, contract: ContractSymbol, exits: Any) -> list[ExitCall]:
+    """The exits' calls: each take-profit is paired (OCO) with a stop for its own quantity, so a
+    filled level takes its stop with it and the remaining stops always equal the remaining
+    position; a stop alone when there is no take-profit."""
     subaccount = outcome.subaccount
 
     def order(
@@ -73,30 +87,43 @@ def exits_place(
             cl_ord_id=cl_ord_id_for(outcome, step),
         )
 
-    if not exits.take_profits and exits.stop is not None:
-        order_place_once(
-            broker,
-            outcome=outcome,
-            role=Order.Role.STOP,
-            request=order(
-                exits.stop.side, exits.stop.qty, OrderType.STOP, "sl", stop_price=exits.stop.price
-            ),
+    stop = exits.stop
+    if not exits.take_profits:
+        if stop is None:
+            return []
+        sl = order(stop.side, stop.qty, OrderType.STOP, "sl", stop_price=stop.price)
+        return [ExitCall(number=0, take_profit=None, stop=sl)]
+    return [
+        ExitCall(
+            number=number,
+            take_profit=order(tp.side, tp.qty, OrderType.LIMIT, f"tp{number}", price=tp.price),
+            stop=None
+            if stop is None
+            else order(stop.side, tp.qty, OrderType.STOP, f"sl{number}", stop_price=stop.price),
         )
-        return
-    for number, tp in enumerate(exits.take_profits, start=1):
-        take_profit = order(tp.side, tp.qty, OrderType.LIMIT, f"tp{number}", price=tp.price)
-        if exits.stop is None:
-            order_place_once(
+        for number, tp in enumerate(exits.take_profits, start=1)
+    ]
+
+
+def exits_place(
+    broker: Broker, *, outcome: SignalOutcome, contract: ContractSymbol, exits: Any
+) -> None:
+    """Place the exits' calls (`exit_calls`), each exactly once."""
+    for call in exit_calls(outcome=outcome, contract=contract, exits=exits):
+        if call.take_profit is not None and call.stop is not None:
+            oco_place_once(
                 broker,
                 outcome=outcome,
-                role=Order.Role.TAKE_PROFIT,
-                request=take_profit,
+                number=call.number,
+                take_profit=call.take_profit,
+                stop=call.stop,
             )
-            continue
-        stop = order(
-            exits.stop.side, tp.qty, OrderType.STOP, f"sl{number}", stop_price=exits.stop.price
-        )
-        oco_place_once(broker, outcome=outcome, number=number, take_profit=take_profit, stop=stop)
+        elif call.stop is not None:
+            order_place_once(broker, outcome=outcome, role=Order.Role.STOP, request=call.stop)
+        elif call.take_profit is not None:
+            order_place_once(
+                broker, outcome=outcome, role=Order.Role.TAKE_PROFIT, request=call.take_profit
+            )
 
 
 def position_close_once(
@@ -181,6 +208,33 @@ def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) ->
     )
 
 
+def _row_for(
+    *,
+    subaccount: Subaccount,
+    signal: Any,
+    outcome: SignalOutcome | None,
+    request: OrderRequest,
+    role: str,
+    for_copy: bool = False,
+) -> Order:
+    """The order's row as it is born: SUBMITTED, "sent, answer unknown" (not saved here)."""
+    return Order(
+        for_copy=for_copy,
+        cl_ord_id=request.cl_ord_id,
+        subaccount=subaccount,
+        signal=signal,
+        outcome=outcome,
+        symbol=request.symbol,
+        side=request.side.value,
+        qty=request.qty,
+        order_type=request.order_type.value,
+        price=request.price,
+        stop_price=request.stop_price,
+        role=role,
+        state=Order.State.SUBMITTED,
+    )
+
+
 def _row_write(
     *,
     subaccount: Subaccount,
@@ -190,26 +244,38 @@ def _row_write(
     role: str,
     for_copy: bool = False,
 ) -> tuple[Order, bool]:
+    row = _row_for(
+        subaccount=subaccount,
+        signal=signal,
+        outcome=outcome,
+        request=request,
+        role=role,
+        for_copy=for_copy,
+    )
     try:
         with transaction.atomic():
-            row = Order.objects.create(
-                for_copy=for_copy,
-                cl_ord_id=request.cl_ord_id,
-                subaccount=subaccount,
-                signal=signal,
-                outcome=outcome,
-                symbol=request.symbol,
-                side=request.side.value,
-                qty=request.qty,
-                order_type=request.order_type.value,
-                price=request.price,
-                stop_price=request.stop_price,
-                role=role,
-                state=Order.State.SUBMITTED,
-            )
+            row.save(force_insert=True)
     except IntegrityError:
         return Order.objects.get(cl_ord_id=request.cl_ord_id), False
     return row, True
+
+
+def order_rows_create(items: list[tuple[SignalOutcome, OrderRequest, str]]) -> list[Order]:
+    """The rows of many orders of fresh outcomes (``(outcome, request, role)``), written in one
+    insert before any of their calls; in the order given. A fresh outcome has no rows yet (its
+    decision is stored before its rows), so nothing here can already exist."""
+    return Order.objects.bulk_create(
+        [
+            _row_for(
+                subaccount=outcome.subaccount,
+                signal=outcome.signal,
+                outcome=outcome,
+                request=request,
+                role=role,
+            )
+            for outcome, request, role in items
+        ]
+    )
 
 
 def order_modify(
@@ -244,9 +310,11 @@ def orders_submitted(*rows: Order) -> None:
 
 def sent_order_fate(broker: Broker, *, outcome: SignalOutcome, row: Order) -> str:
     """What became of an order row an earlier run wrote: "send" (never sent), "known" (the
-    broker has it; the row now says so), or "lost" (looked up for the whole schedule, never
-    there). Raises InDoubt while the broker does not have it and the schedule lasts: a call
-    that went unanswered may still arrive, so it is never sent twice."""
+    broker has it; the row now says so), "unsent" (its run died with no answer, and well past
+    the time its call would have taken the broker has no such order: the call was never made,
+    e.g. a worker killed between a fan-out's row insert and its calls), or "lost" (an
+    unanswered call looked up for the whole schedule, never there). Raises InDoubt while the
+    broker does not have it and it may still arrive, so it is never sent twice."""
     if row.state == Order.State.CREATED:
         return "send"
     if row.state == Order.State.NEVER_PLACED:
@@ -259,30 +327,54 @@ def sent_order_fate(broker: Broker, *, outcome: SignalOutcome, row: Order) -> st
     account_id = outcome.subaccount.broker_account_id
     if order_settle_by_lookup(broker, row, account_id=account_id):
         return "known"
+    if row.state == Order.State.SUBMITTED:  # its run died: no live call ever timed out on it
+        quiet = (timezone.now() - row.created_at).total_seconds()
+        if quiet > settings.TRADOVATE_TIMEOUT_SECONDS + UNSENT_GRACE_SECONDS:
+            order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
+            order_move(
+                row,
+                Order.State.NEVER_PLACED,
+                source=Source.LOOKUP,
+                error=f"its run ended before sending it: the broker has no order {row.cl_ord_id} "
+                f"{quiet:.0f} s after its row was written (a call is answered or times out "
+                f"within {settings.TRADOVATE_TIMEOUT_SECONDS:.0f} s)",
+            )
+            return "unsent"
+        raise InDoubt(
+            f"the {row.get_role_display().lower()} {row.cl_ord_id} is not at the broker yet"
+        )
     if lookups_exhausted(outcome):
         order_mark_never_placed(row, lookups=outcome.lookups)
         return "lost"
-    order_mark_in_doubt(row, error=InDoubt("its run ended before the broker answered"))
     raise InDoubt(f"the {row.get_role_display().lower()} {row.cl_ord_id} is not at the broker yet")
 
 
+def _too_old(signal: Any) -> bool:
+    age = (timezone.now() - signal.received_at).total_seconds()
+    return age > settings.SIGNAL_MAX_AGE_SECONDS
+
+
 def request_again(request: OrderRequest) -> OrderRequest:
-    """The same order under a new clOrdId: for an exit whose first sending never arrived."""
+    """The same order under a new clOrdId: for an order whose first sending never arrived."""
     return dataclasses.replace(request, cl_ord_id=f"{request.cl_ord_id}r")
 
 
 def order_place_once(
     broker: Broker, *, outcome: SignalOutcome, role: str, request: OrderRequest
 ) -> Order:
-    """Send ``request`` once (its row first); the row, as the broker left it. An entry that
-    never reached the broker comes back ``never_placed`` (not sent again); an exit is sent
-    again under a new clOrdId, so the position keeps its protection."""
+    """Send ``request`` once (its row first); the row, as the broker left it. An exit that
+    never reached the broker is sent again under a new clOrdId, so the position keeps its
+    protection. An entry is sent again only when it was never sent ("unsent": its run died
+    first) and the signal is still younger than SIGNAL_MAX_AGE_SECONDS; otherwise it comes
+    back ``never_placed`` (not sent again: the signal is too old by then)."""
     row, created = order_row_write(outcome, request, role)
     if not created:
         fate = sent_order_fate(broker, outcome=outcome, row=row)
-        if fate == "known" or (fate == "lost" and role == Order.Role.ENTRY):
+        if fate == "known":
             return row
-        if fate == "lost":
+        if role == Order.Role.ENTRY and (fate == "lost" or _too_old(outcome.signal)):
+            return row
+        if fate in ("lost", "unsent"):
             return order_place_once(
                 broker, outcome=outcome, role=role, request=request_again(request)
             )
@@ -310,7 +402,7 @@ def oco_place_once(
         fates = {sent_order_fate(broker, outcome=outcome, row=row) for row in (tp_row, stop_row)}
         if fates == {"known"}:
             return
-        if "lost" in fates:  # the pair never arrived: send it again, never half of it
+        if fates & {"lost", "unsent"}:  # the pair never arrived: send it again, never half
             for row in (tp_row, stop_row):
                 if row.state != Order.State.NEVER_PLACED:
                     order_mark_never_placed(row, lookups=outcome.lookups)

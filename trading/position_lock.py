@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db import connection
 from django.db.models import BooleanField, Func, Value
 
 from accounts.models import Subaccount
@@ -46,3 +47,28 @@ def position_lock(*, subaccount: Subaccount, symbol: str, timeout: float = 30.0)
         rows.annotate(
             done=Func(Value(key), function="pg_advisory_unlock", output_field=BooleanField())
         ).values_list("done", flat=True).first()
+
+
+def position_locks_try(*, positions: list[tuple[int, str]]) -> list[bool]:
+    """Try the locks of many (subaccount id, symbol) at once, in one statement on this thread's
+    connection, without waiting: for each, whether it is now held here. A fan-out takes its
+    accounts' locks this way and leaves a busy one to the per-account path, which waits."""
+    if not positions:
+        return []
+    keys = [_lock_key(subaccount_id, symbol) for subaccount_id, symbol in positions]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) "
+            "ORDER BY n",
+            [keys],
+        )
+        return [bool(row[0]) for row in cursor.fetchall()]
+
+
+def position_locks_release(*, positions: list[tuple[int, str]]) -> None:
+    """Release locks `position_locks_try` took (on this thread's connection), in one statement."""
+    if not positions:
+        return
+    keys = [_lock_key(subaccount_id, symbol) for subaccount_id, symbol in positions]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(k) FROM unnest(%s::bigint[]) AS t(k)", [keys])

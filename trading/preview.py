@@ -15,8 +15,9 @@ from trading.broker_view import SafetyBlock, account_read
 from trading.brokers.base import BrokerError
 from trading.brokers.services import broker_for
 from trading.contracts import parse_symbol
+from trading.decisions import plan_for
 from trading.engine import Plan
-from trading.execution import acting_accounts, plan_for
+from trading.execution import acting_accounts
 from trading.models import SignalOutcome, Strategy, TraderAccount
 from trading.settings_mapping import account_symbol
 

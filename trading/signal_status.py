@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
 
 from trading.models import Signal, SignalOutcome
@@ -24,14 +27,20 @@ def signal_status_of(outcome_statuses: list[str]) -> str:
     return Signal.Status.PARTLY_FAILED
 
 
-def signal_status_summarise(*, signal_id: int, **extra: str) -> str:
-    """Store the signal's status from its outcomes (and ``completed_at`` once it is final)."""
-    statuses = list(
-        SignalOutcome.objects.filter(signal_id=signal_id).values_list("status", flat=True)
-    )
-    status = signal_status_of(statuses)
-    final = status in Signal.FINAL_STATUSES
-    Signal.objects.filter(pk=signal_id).update(
-        status=status, completed_at=timezone.now() if final else None, **extra
-    )
+def signal_status_summarise(*, signal_id: int, **extra: Any) -> str:
+    """Store the signal's status from its outcomes (and ``completed_at`` once it is final).
+
+    Under the signal's row lock: processes finishing chunks of one signal at once summarise one
+    after the other, so the last to write has read every other's outcomes (never "executing"
+    written over "done")."""
+    with transaction.atomic():
+        Signal.objects.select_for_update().filter(pk=signal_id).values_list("pk").first()
+        statuses = list(
+            SignalOutcome.objects.filter(signal_id=signal_id).values_list("status", flat=True)
+        )
+        status = signal_status_of(statuses)
+        final = status in Signal.FINAL_STATUSES
+        Signal.objects.filter(pk=signal_id).update(
+            status=status, completed_at=timezone.now() if final else None, **extra
+        )
     return status

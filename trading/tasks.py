@@ -19,6 +19,15 @@ def execute_signal(signal_id: int) -> None:
     signal_execute(signal_id=signal_id)
 
 
+@app.task(name="trading.execute_signal_chunk", acks_late=True, max_retries=0)
+def execute_signal_chunk(signal_id: int, outcome_ids: list[int]) -> None:
+    """Queue ``signals``. A chunk (by broker login) of a large signal's outcomes, so several
+    worker processes share one fan-out. Idempotent like ``execute_signal``."""
+    from trading.execution import signal_chunk_execute
+
+    signal_chunk_execute(signal_id=signal_id, outcome_ids=outcome_ids)
+
+
 @app.task(name="trading.resume_stale_signals", max_retries=0)
 def resume_stale_signals() -> int:
     """Beat, every 5 s: re-run signals a dead worker left executing, and look up in-doubt
