@@ -45,6 +45,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import BrokerConnection
+from config.rows_update import rows_update
 from trading.alerts import ParsedAlert
 from trading.broker_calls import CallQueue
 from trading.broker_view import FILL_WAIT_SECONDS, SafetyBlock, view_of, view_snapshot
@@ -276,7 +277,8 @@ class _Run:
                 complete.append(self.logins[key])
         ready: list[_Account] = []
         for login in complete:
-            positions, orders = self.reads[login.connection.pk].values()
+            reads = self.reads[login.connection.pk]
+            positions, orders = reads["positions"], reads["orders"]
             failed = next((r for r in (positions, orders) if isinstance(r, Exception)), None)
             if failed is not None:
                 blocked = SafetyBlock(str(failed))
@@ -339,7 +341,7 @@ class _Run:
             outcome.plan = plan_json(plan)
             account.plan = plan
             decided.append(account)
-        SignalOutcome.objects.bulk_update([a.outcome for a in decided], fields=_DECIDED_FIELDS)
+        rows_update([a.outcome for a in decided], fields=_DECIDED_FIELDS)
         cap = settings.WORKING_ORDERS_CAP
         for account in decided:
             if account.plan and account.plan.entry and account.working_count >= cap:
@@ -505,7 +507,7 @@ class _Run:
             outcome.finished_at = now
             outcome.position_after = None if account.view is None else account.view.net_pos
             account.finished = True
-        SignalOutcome.objects.bulk_update(
+        rows_update(
             [a.outcome for a in done], fields=["status", "finished_at", "position_after", "reason"]
         )
 

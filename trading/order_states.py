@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.rows_update import rows_update
 from trading.models import Order, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ def orders_observe_many(
                 written.update(changed)
                 dirty.append(copy)
         if dirty:
-            Order.objects.bulk_update(dirty, fields=[*sorted(written), "updated_at"])
+            rows_update(dirty, fields=[*sorted(written), "updated_at"])
         OrderEvent.objects.bulk_create(events)
     for row, _, _ in observations:
         for name in _COPIED:

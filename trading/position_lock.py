@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
-from django.db.models import BooleanField, Func, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, BooleanField, Func, Value
 
 from accounts.models import Subaccount
 
@@ -53,22 +53,23 @@ def position_locks_try(*, positions: list[tuple[int, str]]) -> list[bool]:
     """Try the locks of many (subaccount id, symbol) at once, in one statement on this thread's
     connection, without waiting: for each, whether it is now held here. A fan-out takes its
     accounts' locks this way and leaves a busy one to the per-account path, which waits."""
-    if not positions:
-        return []
-    keys = [_lock_key(subaccount_id, symbol) for subaccount_id, symbol in positions]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) "
-            "ORDER BY n",
-            [keys],
-        )
-        return [bool(row[0]) for row in cursor.fetchall()]
+    return _each_key("pg_try_advisory_lock", positions)
 
 
 def position_locks_release(*, positions: list[tuple[int, str]]) -> None:
     """Release locks `position_locks_try` took (on this thread's connection), in one statement."""
+    _each_key("pg_advisory_unlock", positions)
+
+
+def _each_key(function: str, positions: list[tuple[int, str]]) -> list[bool]:
+    """``function`` applied to each position's lock key, in order, in one statement (the keys
+    unnested from one array, selected on one row of the subaccounts table; through the ORM)."""
     if not positions:
-        return
-    keys = [_lock_key(subaccount_id, symbol) for subaccount_id, symbol in positions]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(k) FROM unnest(%s::bigint[]) AS t(k)", [keys])
+        return []
+    keys = Value(
+        [_lock_key(subaccount_id, symbol) for subaccount_id, symbol in positions],
+        output_field=ArrayField(BigIntegerField()),
+    )
+    each = Func(Func(keys, function="unnest"), function=function, output_field=BooleanField())
+    rows = Subaccount.objects.filter(pk=positions[0][0]).annotate(done=each)
+    return list(rows.values_list("done", flat=True))

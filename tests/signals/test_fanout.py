@@ -187,3 +187,43 @@ def test_chunks_keep_each_login_whole() -> None:
     assert outcome_chunks(pairs, size=100) == [[1, 2, 3, 4, 5, 6, 7]]
     assert outcome_chunks(pairs, size=1) == [[1, 2], [3, 4, 5], [6], [7]]
     assert outcome_chunks([], size=5) == []
+
+
+def test_an_account_whose_position_is_busy_waits_its_turn_on_the_per_account_path(
+    priced: Any, member: Any, strategy: Strategy
+) -> None:
+    """Another signal holds one account's position lock: the fan-out leaves that account (its
+    try fails), the others go at once, and the busy one is executed once the lock is free."""
+    import threading
+
+    from django.db import connection
+
+    from trading.position_lock import position_lock, position_locks_try
+
+    subs = logins_follow(priced, user=member, strategy=strategy, logins=1, per_login=3, prefix="bz")
+    holding, release = threading.Event(), threading.Event()
+
+    def other_signal() -> None:
+        with position_lock(subaccount=subs[0], symbol="MNQZ6"):
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=other_signal)
+    holder.start()
+    assert holding.wait(10)
+    assert position_locks_try(positions=[(subs[0].pk, "MNQZ6"), (subs[1].pk, "MNQZ6")]) == [
+        False,
+        True,
+    ]
+    from trading.position_lock import position_locks_release
+
+    position_locks_release(positions=[(subs[1].pk, "MNQZ6")])
+    threading.Timer(1.0, release.set).start()
+    signal = _execute(strategy, action="buy", ticker="MNQZ6")
+    holder.join(10)
+    assert {o.status for o in signal.outcomes.all()} == {SignalOutcome.Status.DONE}
+    busy = signal.outcomes.get(subaccount=subs[0])
+    others = signal.outcomes.exclude(subaccount=subs[0])
+    assert all(busy.finished_at > o.finished_at for o in others)  # it waited; they did not
+    assert all(book["net"] == 1 for book in broker_books(priced, subs).values())
