@@ -404,10 +404,14 @@ def main() -> None:
             100,
             "< 100 ms (2x RTT)",
             f"sequential {sequential.ms:.0f} ms (x{sequential.ms / runs[small].ms:.1f}); "
-            f"one round trip {trip:.0f} ms",
+            f"one round trip {trip:.0f} ms; load {runs[small].load:.1f}",
         ),
         Row(
-            f"4. one alert -> {big} accounts, {LATENCY_MS} ms latency", runs[big].ms, 1000, "< 1 s"
+            f"4. one alert -> {big} accounts, {LATENCY_MS} ms latency",
+            runs[big].ms,
+            1000,
+            "< 1 s",
+            f"load {runs[big].load:.1f}",
         ),
         Row(
             f"5. leader fill -> {small} followers, {LATENCY_MS} ms latency",
