@@ -50,9 +50,10 @@ pytest: install services chromium
 # PostgreSQL and Redis, then runs everything CI runs (.ci/run is this target).
 test: install services chromium lint typecheck pytest  ## ruff + mypy + pytest, as CI runs it
 
-bench: install  ## broker round trip + connect storm, signals, streams, copy trading, performance pages (needs PostgreSQL and Redis)
+bench: install  ## broker round trip + connect storm, signals, scale (issue 14's table), streams, copy trading, performance pages (needs PostgreSQL and Redis)
 	$(PY) bench/broker.py
 	$(PY) bench/signals.py
+	$(PY) bench/scale.py
 	$(PY) bench/streams.py
 	$(PY) bench/copying.py
 	$(PY) bench/performance.py

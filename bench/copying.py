@@ -45,10 +45,7 @@ from _common import bench_environment, prepare_database, redis_clear, sim_time, 
 from _copy_timing import CallLog, copy_timed
 from _stream_logins import PASSWORD, BenchLogin, Listener, login_connect, rest_token
 
-bench_environment(database="bracketeer_bench_copy", redis_prefix="bracketeer-bench-copy")
 TRADES = int(os.environ.get("BENCH_TRADES", "4"))
-if TRADES < 2 or TRADES % 2:
-    raise SystemExit("BENCH_TRADES must be even and at least 2 (the leader ends each size flat)")
 SIZES = (1, 10, 100)
 PER_LOGIN = 10
 LATENCY_MS = 50
@@ -333,6 +330,11 @@ def breakdown(
 def main() -> None:
     from _common import stop_children_on_sigterm
 
+    bench_environment(database="bracketeer_bench_copy", redis_prefix="bracketeer-bench-copy")
+    if TRADES < 2 or TRADES % 2:
+        raise SystemExit(
+            "BENCH_TRADES must be even and at least 2 (the leader ends each size flat)"
+        )
     stop_children_on_sigterm()
     prepare_database()
     import django

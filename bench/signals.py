@@ -18,6 +18,8 @@ import os
 import subprocess
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from _common import (
@@ -33,16 +35,32 @@ from _common import (
     web_start,
 )
 
-bench_environment(database="bracketeer_bench", redis_prefix="bracketeer-bench")
-# The intake figure fires 200 alerts/s at one webhook URL: far past the per-URL limit that
-# protects production (WEBHOOK_ALERTS_PER_MINUTE), which would answer most of them 429.
-os.environ["WEBHOOK_ALERTS_PER_MINUTE"] = "10000000"
 RATE = int(os.environ.get("BENCH_RATE", "200"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "40"))
 
 
-def worker(concurrency_per_signal: int) -> subprocess.Popen[bytes]:
+def bench_start(*, database: str, redis_prefix: str) -> None:
+    """What a signals bench does first: its own database (migrated) and Redis prefix (cleared),
+    the webhook limit lifted, its children stopped with it, Django set up."""
+    bench_environment(database=database, redis_prefix=redis_prefix)
+    # The intake figure fires 200 alerts/s at one webhook URL: far past the per-URL limit that
+    # protects production (WEBHOOK_ALERTS_PER_MINUTE), which would answer most of them 429.
+    os.environ["WEBHOOK_ALERTS_PER_MINUTE"] = "10000000"
+    stop_children_on_sigterm()
+    prepare_database()
+    import django
+
+    django.setup()
+    # A clean slate: queued messages of an earlier, interrupted run would be measured too.
+    redis_clear()
+
+
+def worker(
+    concurrency_per_signal: int, *, processes: int = 2, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A Celery worker on queue ``signals`` with ``processes`` pool processes (its main
+    process is the returned one, the pool its children)."""
     proc = start(
         [
             str(BIN / "celery"),
@@ -52,33 +70,116 @@ def worker(concurrency_per_signal: int) -> subprocess.Popen[bytes]:
             "-Q",
             "signals",
             "--concurrency",
-            "2",
+            str(processes),
             "--without-gossip",
             "--without-mingle",
             "-n",
             f"bench-{uuid.uuid4().hex[:6]}@%h",
         ],
-        env={"SIGNAL_ACCOUNT_CONCURRENCY": str(concurrency_per_signal)},
+        env={"SIGNAL_ACCOUNT_CONCURRENCY": str(concurrency_per_signal), **(env or {})},
     )
     time.sleep(6)
     return proc
 
 
-def main() -> None:
-    stop_children_on_sigterm()
-    prepare_database()
-    import django
+def strategy_make(user: Any, name: str, subaccounts: list[Any]) -> Any:
+    """A strategy (a market entry, a take-profit at 20 ticks, a stop at 10) followed by
+    ``subaccounts``: one trader per broker connection among them, a TraderAccount each."""
+    from trading.models import Strategy, Trader, TraderAccount
 
-    django.setup()
+    strategy = Strategy.objects.create(
+        user=user,
+        name=name,
+        on_same_direction="ignore",
+        take_profits=[{"distance": "20", "unit": "ticks", "qty": "100", "qty_unit": "percent"}],
+        stop_distance="10",
+        stop_unit="ticks",
+    )
+    traders: dict[int, Any] = {}
+    for sub in subaccounts:
+        if sub.connection_id not in traders:
+            traders[sub.connection_id] = Trader.objects.create(
+                user=user, strategy=strategy, name=f"t-{name}-{len(traders)}"
+            )
+    TraderAccount.objects.bulk_create(
+        [TraderAccount(trader=traders[s.connection_id], subaccount=s) for s in subaccounts]
+    )
+    return strategy
+
+
+def web_warm(base: str, strategy: Any) -> None:
+    """Every web process answers a few alerts (to ``strategy``, without accounts) before
+    anything is measured."""
     import httpx
 
-    # A clean slate: queued messages of an earlier, interrupted run would be measured too.
-    redis_clear()
+    for i in range(40):
+        httpx.post(
+            f"{base}/webhooks/tradingview/{strategy.webhook_token}/",
+            content=json.dumps({"action": "buy", "ticker": "MNQZ6", "id": f"warm-{i}"}),
+        )
+
+
+def intake_figure(base: str, strategy: Any, rates: list[int]) -> list[float]:
+    """1. The acknowledge time at each of ``rates`` alerts/s offered for SECONDS to
+    ``strategy`` (no accounts) while the worker executes them; then waits until the worker
+    has finished them all. Returns the latencies (ms) at the last rate."""
+    from trading.models import Signal
+
+    latencies: list[float] = []
+    for rate in rates:
+        latencies, failed, achieved = asyncio.run(fire(base, strategy.webhook_token, rate, SECONDS))
+        print(
+            f"1. webhook acknowledge at {rate}/s offered ({achieved:.0f}/s achieved), {len(latencies)} ok, "
+            f"{failed} failed: p50 {pct(latencies, 50):.1f} ms p99 {pct(latencies, 99):.1f} ms "
+            "(target p99 < 25 ms at 200/s)"
+        )
+
+    # The worker executes every intake alert (a strategy without accounts): let it finish,
+    # and say how fast it went, before latency is measured on a quiet system.
+    drain_started = time.perf_counter()
+    pending = Signal.objects.filter(strategy=strategy).exclude(status="done")
+    while pending.exists():
+        if time.perf_counter() - drain_started > 600:
+            raise SystemExit("the worker did not finish the intake alerts in 600 s")
+        time.sleep(0.2)
+    drained = Signal.objects.filter(strategy=strategy).count()
+    drain_seconds = time.perf_counter() - drain_started
+    print(
+        f"   the worker finished all {drained} intake alerts {drain_seconds:.1f} s after "
+        "the last was acknowledged"
+    )
+    return latencies
+
+
+def entries_figure(client: Any, sim: Any, strategy: Any, entries: int) -> list[tuple[int, float]]:
+    """2. Webhook -> entry order at the simulator, one alert at a time (a buy, then a close):
+    ``entries`` measured buys after one that warms the login. Returns (signal id, ms) each."""
+    from trading.models import Signal
+
+    run_id = uuid.uuid4().hex[:6]
+    samples = []
+    for i in range(entries + 1):  # round 0 warms the login (token, connections)
+        for action in ("buy", "close"):
+            sent, signal_id = alert_post(client, strategy, action, f"{run_id}-{i}-{action}")
+            wait_done(Signal, signal_id)
+            if action == "buy" and i > 0:
+                samples.append((signal_id, (entry_time(sim, signal_id) - sent) * 1000))
+    took = [ms for _, ms in samples]
+    print(
+        f"2. webhook -> entry at the simulator, {len(took)} entries: p50 {pct(took, 50):.1f} ms "
+        f"p99 {pct(took, 99):.1f} ms (target p50 < 30 ms, p99 < 100 ms)"
+    )
+    return samples
+
+
+def main() -> None:
+    bench_start(database="bracketeer_bench", redis_prefix="bracketeer-bench")
+    import httpx
 
     from accounts.models import BrokerConnection, Subaccount, User
     from tests.sim_fixtures import start_simulator
     from trading.brokers.services import broker_connection_create
-    from trading.models import Signal, Strategy, Trader, TraderAccount
+    from trading.models import Signal
 
     with start_simulator() as sim:
         os.environ["SIMULATOR_URL"] = sim.base_url
@@ -108,85 +209,18 @@ def main() -> None:
                 for a in accounts
             ]
 
-            def strategy_with(n: int, start_at: int, name: str) -> Strategy:
-                strategy = Strategy.objects.create(
-                    user=user,
-                    name=f"{name}-{run_id}",
-                    on_same_direction="ignore",
-                    take_profits=[
-                        {"distance": "20", "unit": "ticks", "qty": "100", "qty_unit": "percent"}
-                    ],
-                    stop_distance="10",
-                    stop_unit="ticks",
-                )
-                if n > 0:
-                    trader = Trader.objects.create(
-                        user=user, strategy=strategy, name=f"t-{name}-{run_id}"
-                    )
-                    TraderAccount.objects.bulk_create(
-                        [
-                            TraderAccount(trader=trader, subaccount=s)
-                            for s in subs[start_at : start_at + n]
-                        ]
-                    )
-                return strategy
+            def strategy_with(n: int, start_at: int, name: str) -> Any:
+                return strategy_make(user, f"{name}-{run_id}", subs[start_at : start_at + n])
 
             sim.control.set_price("MNQZ6", "18000.00")
             client = httpx.Client(base_url=base, timeout=10)
-            warm = strategy_with(0, 0, "warm")
-            for i in range(40):  # every web process answers a few before anything is measured
-                httpx.post(
-                    f"{base}/webhooks/tradingview/{warm.webhook_token}/",
-                    content=json.dumps({"action": "buy", "ticker": "MNQZ6", "id": f"warm-{i}"}),
-                )
+            web_warm(base, strategy_with(0, 0, "warm"))
 
             # 1. acknowledge time at a fixed rate
-            intake = strategy_with(0, 0, "intake")
-            for rate in sorted({50, RATE}):
-                latencies, failed, achieved = asyncio.run(
-                    fire(base, intake.webhook_token, rate, SECONDS)
-                )
-                print(
-                    f"1. webhook acknowledge at {rate}/s offered ({achieved:.0f}/s achieved), {len(latencies)} ok, "
-                    f"{failed} failed: p50 {pct(latencies, 50):.1f} ms p99 {pct(latencies, 99):.1f} ms "
-                    "(target p99 < 25 ms at 200/s)"
-                )
-
-            # The worker executes every intake alert (a strategy without accounts): let it
-            # finish, and say how fast it went, before latency is measured on a quiet system.
-            drain_started = time.perf_counter()
-            pending = Signal.objects.filter(strategy=intake).exclude(status="done")
-            while pending.exists():
-                if time.perf_counter() - drain_started > 600:
-                    raise SystemExit("the worker did not finish the intake alerts in 600 s")
-                time.sleep(0.2)
-            drained = Signal.objects.filter(strategy=intake).count()
-            drain_seconds = time.perf_counter() - drain_started
-            print(
-                f"   the worker finished all {drained} intake alerts {drain_seconds:.1f} s after "
-                "the last was acknowledged"
-            )
+            intake_figure(base, strategy_with(0, 0, "intake"), sorted({50, RATE}))
 
             # 2. webhook -> entry order at the simulator, one alert at a time
-            single = strategy_with(1, 0, "single")
-            samples = []
-            for i in range(ENTRIES + 1):  # round 0 warms the login (token, connections)
-                for action in ("buy", "close"):
-                    sent = time.time()
-                    answer = client.post(
-                        f"/webhooks/tradingview/{single.webhook_token}/",
-                        content=json.dumps(
-                            {"action": action, "ticker": "MNQZ6", "id": f"{run_id}-{i}-{action}"}
-                        ),
-                    )
-                    signal_id = answer.json()["signal_id"]
-                    wait_done(Signal, signal_id)
-                    if action == "buy" and i > 0:
-                        samples.append((entry_time(sim, signal_id) - sent) * 1000)
-            print(
-                f"2. webhook -> entry at the simulator, {len(samples)} entries: p50 {pct(samples, 50):.1f} ms "
-                f"p99 {pct(samples, 99):.1f} ms (target p50 < 30 ms, p99 < 100 ms)"
-            )
+            entries_figure(client, sim, strategy_with(1, 0, "single"), ENTRIES)
 
             # 3. fan-out
             results = {}
@@ -212,10 +246,21 @@ def main() -> None:
 
 
 def wait_done(signal_model: Any, signal_id: int, timeout: float = 60) -> None:
+    """Until the signal is done; a signal that ends otherwise (failed, partly failed, ...)
+    stops the bench with its outcomes' reasons rather than waiting out ``timeout``."""
     deadline = time.monotonic() + timeout
-    while (
-        signal_model.objects.filter(pk=signal_id).values_list("status", flat=True).first() != "done"
-    ):
+    while True:
+        status = signal_model.objects.filter(pk=signal_id).values_list("status", flat=True).first()
+        if status == "done":
+            return
+        if status in signal_model.FINAL_STATUSES:
+            from trading.models import SignalOutcome
+
+            reasons = Counter(
+                f"{o.status}: {o.reason or o.error_message}"[:160]
+                for o in SignalOutcome.objects.filter(signal_id=signal_id).exclude(status="done")
+            )
+            raise SystemExit(f"signal {signal_id} ended {status}: {reasons.most_common(3)}")
         if time.monotonic() > deadline:
             raise SystemExit(f"signal {signal_id} not done within {timeout} s")
         time.sleep(0.01)
@@ -232,14 +277,35 @@ def entry_time(sim: object, signal_id: int) -> float:
     return max(stamps)
 
 
-def fan_out(client: Any, sim: Any, signal_model: Any, strategy: Any, n: int) -> float:
+def alert_post(client: Any, strategy: Any, action: str, alert_id: str = "") -> tuple[float, int]:
+    """Sends one alert for ``strategy``; when it was sent (this machine's clock) and its
+    signal's id."""
     sent = time.time()
     answer = client.post(
         f"/webhooks/tradingview/{strategy.webhook_token}/",
-        content=json.dumps({"action": "buy", "ticker": "MNQZ6", "id": uuid.uuid4().hex}),
+        content=json.dumps(
+            {"action": action, "ticker": "MNQZ6", "id": alert_id or uuid.uuid4().hex}
+        ),
     )
-    signal_id = answer.json()["signal_id"]
-    wait_done(signal_model, signal_id, timeout=300)
+    return sent, int(answer.json()["signal_id"])
+
+
+def fan_out(
+    client: Any,
+    sim: Any,
+    signal_model: Any,
+    strategy: Any,
+    n: int,
+    *,
+    timeout: float = 300,
+    on_done: Callable[[int], None] | None = None,
+) -> float:
+    """A buy to ``strategy``'s accounts (flat): ms from the alert sent to the last entry order
+    created at the simulator. ``on_done`` gets the signal's id as soon as it is done."""
+    sent, signal_id = alert_post(client, strategy, "buy")
+    wait_done(signal_model, signal_id, timeout=timeout)
+    if on_done is not None:
+        on_done(signal_id)
     return (entry_time(sim, signal_id) - sent) * 1000
 
 
