@@ -130,6 +130,21 @@ class _Login:
     broker: Broker | None = None
 
 
+# The stages a Stopwatch stamps, in words (the signal page lists them in time order).
+STAGE_WORDS = {
+    "picked": "a worker took it",
+    "outcomes": "accounts listed",
+    "locked": "positions locked",
+    "read": "broker read",
+    "decided": "decided",
+    "entry_rows": "entry rows written",
+    "entries_answered": "first entry answered",
+    "filled": "fill seen",
+    "exits_answered": "exits answered",
+    "done": "done",
+}
+
+
 class Stopwatch:
     """Milliseconds from the signal's receipt to each stage, for the signal's ``timings``."""
 
@@ -138,6 +153,7 @@ class Stopwatch:
         self.stages: dict[str, float] = {}
 
     def stamp(self, stage: str) -> None:
+        assert stage in STAGE_WORDS, stage
         elapsed = (timezone.now() - self.received_at).total_seconds() * 1000
         self.stages.setdefault(stage, round(elapsed, 1))
 

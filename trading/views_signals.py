@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import User
 from accounts.tenancy import tenant_queryset
 from trading.engine import Decision
+from trading.fanout import STAGE_WORDS
 from trading.forms import SignalFilterForm
 from trading.models import Order, Signal, SignalOutcome, Strategy
 from trading.order_refresh import orders_refresh_from_broker
@@ -89,8 +90,10 @@ def _signal_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         .select_related("subaccount__connection")
         .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("id")))
     )
+    stages = sorted((ms, STAGE_WORDS.get(stage, stage)) for stage, ms in signal.timings.items())
     return {
         "signal": signal,
+        "stages": [(words, ms) for ms, words in stages],
         "outcomes": outcomes,
         "final": signal.status in Signal.FINAL_STATUSES,
         "own_strategy": signal.strategy.user_id == user.pk,

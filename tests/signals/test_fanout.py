@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import BrokerConnection, Subaccount
 from tests.factories import TraderAccountFactory, TraderFactory
@@ -68,6 +70,10 @@ def test_one_alert_to_twelve_accounts_of_three_logins_one_read_per_login_bracket
     path = ["picked", "outcomes", "locked", "read", "decided", "entry_rows", "entries_answered"]
     times = [signal.timings[stage] for stage in path]
     assert times == sorted(times), signal.timings
+    page = Client()
+    page.force_login(member)
+    stages = page.get(reverse("trading:signal_detail", args=[signal.pk])).content.decode()
+    assert 'id="signal-stages"' in stages and "broker read" in stages and "decided" in stages
 
 
 def test_a_login_that_cannot_log_in_blocks_only_its_own_accounts(
