@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -129,24 +129,7 @@ def _signal_execute_leased(signal: Signal) -> None:
             "No enabled trader account follows this strategy: nothing was sent."
         )
     else:
-        # One outcome per account, in two queries whatever the number of accounts (a rerun
-        # keeps the outcomes it already has: unique per signal and account).
-        SignalOutcome.objects.bulk_create(
-            [
-                SignalOutcome(
-                    signal=signal, trader_account=a, subaccount=a.subaccount, symbol=signal.symbol
-                )
-                for a in accounts
-            ],
-            ignore_conflicts=True,
-        )
-        runnable = list(
-            SignalOutcome.objects.filter(
-                signal=signal, trader_account__in=accounts, status__in=RUNNABLE
-            )
-            .order_by("id")
-            .values_list("pk", "subaccount__connection_id")
-        )
+        fresh, runnable = _outcomes_make(signal, accounts)
         watch.stamp("outcomes")
         chunks = outcome_chunks(runnable, size=django_settings.FANOUT_CHUNK_ACCOUNTS)
         if len(chunks) > 1:  # the other chunks to other worker processes (queue "signals")
@@ -155,9 +138,41 @@ def _signal_execute_leased(signal: Signal) -> None:
             for chunk in chunks[1:]:
                 execute_signal_chunk.delay(signal.pk, chunk)
         if chunks:
-            outcomes_run(signal=signal, outcome_ids=chunks[0], watch=watch)
+            outcomes_run(signal=signal, outcome_ids=chunks[0], watch=watch, loaded=fresh)
         extra["timings"] = watch.stages
     signal_status_summarise(signal_id=signal.pk, **extra)
+
+
+def _outcomes_make(
+    signal: Signal, accounts: list[TraderAccount]
+) -> tuple[dict[int, SignalOutcome], list[tuple[int, int]]]:
+    """One outcome per account (unique per signal and account): the new ones as loaded objects
+    (their accounts, traders and logins attached, for the fan-out), and every runnable one as
+    (id, login). A first run inserts them in one statement; a rerun keeps those it has."""
+    outcomes = [
+        SignalOutcome(
+            signal=signal, trader_account=a, subaccount=a.subaccount, symbol=signal.symbol
+        )
+        for a in accounts
+    ]
+    if signal.started_at is None:  # the first run: no outcome exists yet
+        try:
+            with transaction.atomic():
+                SignalOutcome.objects.bulk_create(outcomes)
+            return {o.pk: o for o in outcomes}, [
+                (o.pk, o.subaccount.connection_id) for o in outcomes
+            ]
+        except IntegrityError:  # a twin run got there first: as a rerun
+            pass
+    SignalOutcome.objects.bulk_create(outcomes, ignore_conflicts=True)
+    runnable = (
+        SignalOutcome.objects.filter(
+            signal=signal, trader_account__in=accounts, status__in=RUNNABLE
+        )
+        .order_by("id")
+        .values_list("pk", "subaccount__connection_id")
+    )
+    return {}, list(runnable)
 
 
 def outcome_chunks(outcomes: list[tuple[int, int]], *, size: int) -> list[list[int]]:
@@ -183,13 +198,21 @@ def signal_chunk_execute(*, signal_id: int, outcome_ids: list[int]) -> None:
         signal_status_summarise(signal_id=signal_id)
 
 
-def outcomes_run(*, signal: Signal, outcome_ids: list[int], watch: Stopwatch | None = None) -> None:
+def outcomes_run(
+    *,
+    signal: Signal,
+    outcome_ids: list[int],
+    watch: Stopwatch | None = None,
+    loaded: dict[int, SignalOutcome] | None = None,
+) -> None:
     """These outcomes of ``signal``: the fresh ones per broker login (trading/fanout.py), the
     others (and everything, with FANOUT_BATCH off) each on its own thread, at most
     SIGNAL_ACCOUNT_CONCURRENCY at once."""
     left = outcome_ids
     if django_settings.FANOUT_BATCH:
-        left = outcomes_execute_batch(signal=signal, outcome_ids=outcome_ids, watch=watch)
+        left = outcomes_execute_batch(
+            signal=signal, outcome_ids=outcome_ids, watch=watch, loaded=loaded
+        )
     if len(left) == 1:  # one account: on this thread and its connection, no hand-off
         _in_thread(outcome_execute)(left[0])
     elif left:

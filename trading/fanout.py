@@ -159,23 +159,31 @@ class Stopwatch:
 
 
 def outcomes_execute_batch(
-    *, signal: Signal, outcome_ids: list[int], watch: Stopwatch | None = None
+    *,
+    signal: Signal,
+    outcome_ids: list[int],
+    watch: Stopwatch | None = None,
+    loaded: dict[int, SignalOutcome] | None = None,
 ) -> list[int]:
     """Execute the fresh ones of ``outcome_ids`` per broker login (the module's steps); the ids
     of the others, for the per-account path. Never raises for a broker failure: each account's
-    outcome says what happened."""
+    outcome says what happened. ``loaded``: outcomes just created, with their accounts, traders
+    and logins attached (not read again)."""
     watch = watch or Stopwatch(signal.received_at)
-    outcomes = list(
-        SignalOutcome.objects.filter(
-            pk__in=outcome_ids,
-            status=SignalOutcome.Status.PENDING,
-            broker_snapshot__isnull=True,
-        ).select_related(
-            "trader_account__trader__user",
-            "trader_account__trader__strategy",
-            "subaccount__connection",
+    if loaded and all(pk in loaded for pk in outcome_ids):
+        outcomes = [loaded[pk] for pk in outcome_ids]
+    else:
+        outcomes = list(
+            SignalOutcome.objects.filter(
+                pk__in=outcome_ids,
+                status=SignalOutcome.Status.PENDING,
+                broker_snapshot__isnull=True,
+            ).select_related(
+                "trader_account__trader__user",
+                "trader_account__trader__strategy",
+                "subaccount__connection",
+            )
         )
-    )
     fresh = {o.pk for o in outcomes}
     left = [pk for pk in outcome_ids if pk not in fresh]
     age = (timezone.now() - signal.received_at).total_seconds()
