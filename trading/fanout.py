@@ -241,7 +241,7 @@ def _execute_held(
             run.answered(run.calls.answers())
     except Exception:  # a bug, never a broker's answer: what is unfinished is resumed
         logger.exception("signal %s: the fan-out stopped; the per-account path resumes", signal.pk)
-        return [a.outcome.pk for a in accounts if not a.finished]
+        return run.left + [a.outcome.pk for a in accounts if not a.finished]
     finally:
         for login in logins.values():
             if login.broker is not None:
