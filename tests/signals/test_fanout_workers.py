@@ -55,19 +55,28 @@ def _one_bracket_each(sim: Any, subs: list[Any], signal: Signal) -> None:
 def test_a_large_signal_is_split_by_login_and_shared_by_worker_processes(
     sim_settings: Any, member: Any, strategy: Strategy, monkeypatch: Any
 ) -> None:
+    """Two worker instances (as `--scale worker=2` runs them), one process each: the signal's
+    task runs one chunk and queues the others, which the other worker takes."""
     sim = sim_settings
     monkeypatch.setenv("SIMULATOR_URL", sim.base_url)
     monkeypatch.setenv("FANOUT_CHUNK_ACCOUNTS", "4")  # 3 logins of 4: three chunks
     sim.control.set_price("MNQZ6", "18000.00")
     subs = logins_follow(sim, user=member, strategy=strategy, logins=3, per_login=4, prefix="ch")
-    log = log_path_for("fanout-chunks")
-    with running(worker_cmd(queues="signals", concurrency=2), log_name="", log_path=log):
+    logs = [log_path_for("fanout-chunks-a"), log_path_for("fanout-chunks-b")]
+    with (
+        running(worker_cmd(queues="signals"), log_name="", log_path=logs[0]),
+        running(worker_cmd(queues="signals"), log_name="", log_path=logs[1]),
+    ):
+        time.sleep(3)  # both connected to the queue before the alert
         signal = _post(strategy, "buy")
         wait_for(lambda: _final(signal), timeout=60, what="the chunks to finish")
     _one_bracket_each(sim, subs, signal)
     assert Signal.objects.get(pk=signal.pk).status == Signal.Status.DONE
-    chunk_tasks = Path(log).read_text().count("trading.execute_signal_chunk[")
-    assert chunk_tasks >= 2, Path(log).read_text()[-3000:]  # received and succeeded lines
+    texts = [Path(log).read_text() for log in logs]
+    tasks = [text.count("trading.execute_signal") for text in texts]  # received + succeeded
+    chunks = sum(text.count("trading.execute_signal_chunk[") for text in texts)
+    assert chunks >= 4, texts  # two chunk tasks, each received and succeeded
+    assert all(count > 0 for count in tasks), tasks  # both workers worked on the signal
 
 
 def test_sigkill_in_the_middle_of_a_100_account_fanout_then_restart_sends_nothing_twice(
