@@ -46,7 +46,7 @@ from trading.broker_view import (
     view_from_snapshot,
     view_snapshot,
 )
-from trading.brokers.base import Broker, BrokerError, BrokerRejected, OrderRequest, OrderType
+from trading.brokers.base import Broker, BrokerError, BrokerRejected
 from trading.brokers.services import broker_for
 from trading.contracts import ContractSymbol
 from trading.decisions import (
@@ -71,7 +71,7 @@ from trading.in_doubt import (
 from trading.models import Order, Signal, SignalOutcome, Strategy, TraderAccount
 from trading.order_states import Source, order_observe
 from trading.orders import (
-    cl_ord_id_for,
+    entry_request,
     exits_place,
     order_cancel,
     order_place_once,
@@ -384,20 +384,11 @@ def _carry_out(
         view = position_close_once(broker, outcome=outcome, contract=contract, resuming=resuming)
     lost_entry = ""
     if plan.entry is not None:
-        side, qty = plan.entry.side, plan.entry.qty
         entry = order_place_once(
             broker,
             outcome=outcome,
             role=Order.Role.ENTRY,
-            request=OrderRequest(
-                account_id=account_id,
-                account_name=subaccount.name,
-                symbol=symbol,
-                side=side,
-                qty=qty,
-                order_type=OrderType.MARKET,
-                cl_ord_id=cl_ord_id_for(outcome, "entry"),
-            ),
+            request=entry_request(outcome=outcome, contract=contract, entry=plan.entry),
         )
         if entry.state == Order.State.NEVER_PLACED:
             lost_entry = (

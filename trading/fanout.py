@@ -55,7 +55,6 @@ from trading.brokers.base import (
     BrokerPosition,
     BrokerRejected,
     OrderRequest,
-    OrderType,
     PlacedOco,
     PlacedOrder,
     WorkingOrder,
@@ -77,7 +76,7 @@ from trading.models import Order, Signal, SignalOutcome
 from trading.order_states import Source, orders_accepted, orders_observe_many
 from trading.orders import (
     ExitCall,
-    cl_ord_id_for,
+    entry_request,
     exit_calls,
     order_rows_create,
     refused_or_in_doubt,
@@ -380,16 +379,9 @@ class _Run:
         requests = []
         for account in entering:
             assert account.plan is not None and account.plan.entry is not None
-            subaccount = account.outcome.subaccount
             requests.append(
-                OrderRequest(
-                    account_id=subaccount.broker_account_id,
-                    account_name=subaccount.name,
-                    symbol=account.contract.tradovate_name,
-                    side=account.plan.entry.side,
-                    qty=account.plan.entry.qty,
-                    order_type=OrderType.MARKET,
-                    cl_ord_id=cl_ord_id_for(account.outcome, "entry"),
+                entry_request(
+                    outcome=account.outcome, contract=account.contract, entry=account.plan.entry
                 )
             )
         rows = order_rows_create(

@@ -51,6 +51,21 @@ def cl_ord_id_for(outcome: SignalOutcome, step: str) -> str:
     return f"bk{outcome.signal_id}-{outcome.trader_account_id}-{step}"
 
 
+def entry_request(*, outcome: SignalOutcome, contract: ContractSymbol, entry: Any) -> OrderRequest:
+    """The market order of a plan's ``entry`` step (its side and quantity) on the outcome's
+    account, under the outcome's entry clOrdId."""
+    subaccount = outcome.subaccount
+    return OrderRequest(
+        account_id=subaccount.broker_account_id,
+        account_name=subaccount.name,
+        symbol=contract.tradovate_name,
+        side=entry.side,
+        qty=entry.qty,
+        order_type=OrderType.MARKET,
+        cl_ord_id=cl_ord_id_for(outcome, "entry"),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class ExitCall:
     """One exit call: a take-profit with its stop for the same quantity (OCO), or either alone."""
