@@ -43,8 +43,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Field
 from django.utils import timezone
 
 from accounts.models import BrokerConnection
@@ -422,27 +420,12 @@ class _Run:
 
 
 def _outcomes_update(outcomes: list[CopyOutcome]) -> None:
-    """What `bulk_update` would write of these outcomes, in one UPDATE from typed arrays
-    (`bulk_update` builds a CASE per row and field: tens of milliseconds per hundred rows)."""
-    if not outcomes:
-        return
-    meta = CopyOutcome._meta
-    pk = meta.pk
-    assert pk is not None
-    fields: list[Field[Any, Any]] = [pk]
-    for name in _WRITTEN:
-        field_ = meta.get_field(name)
-        assert isinstance(field_, Field)
-        fields.append(field_)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-    names = ", ".join(f'"{f.column}"' for f in fields)
-    sets = ", ".join(f'"{f.column}" = v."{f.column}"' for f in fields[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{meta.db_table}" AS o SET {sets} FROM unnest({arrays}) AS v({names}) '
-            f'WHERE o."{pk.column}" = v."{pk.column}"',
-            [[getattr(o, f.attname) for o in outcomes] for f in fields],
-        )
+    """What `bulk_update` would write of these (existing) outcomes, as one INSERT ... ON
+    CONFLICT (id) DO UPDATE: `bulk_update` builds a CASE per row and field, a hundred
+    milliseconds and more for a hundred followers."""
+    CopyOutcome.objects.bulk_create(
+        outcomes, update_conflicts=True, unique_fields=["id"], update_fields=list(_WRITTEN)
+    )
 
 
 def _net(
