@@ -193,3 +193,25 @@ def test_a_login_that_cannot_log_in_fails_only_its_followers_in_the_brokers_word
     assert {o.status for o in others} == {CopyOutcome.Status.DONE}
     books = broker_books(sim, [f.subaccount for f in followers])
     assert all(book["net"] == 1 for book in books.values())
+
+
+def test_with_the_batch_off_every_follower_goes_the_per_follower_path(
+    group: CopyGroup,
+    subaccounts: list[Subaccount],
+    strategy: Strategy,
+    sim_settings: Any,
+    settings: Any,
+) -> None:
+    settings.FANOUT_BATCH = False
+    sim = sim_settings
+    followers = followers_on_logins(sim, group, strategy, logins=1, per_login=3, prefix="co")
+    fill = leader_trades(sim, subaccounts[0].connection, "Buy", 1)
+    before = requests(sim)
+    fill_copy(fill_pk=fill.pk)
+
+    outcomes = CopyOutcome.objects.filter(event__leader_fill=fill)
+    assert {(o.status, o.reason) for o in outcomes} == {("done", "+0 -> +1 (target +1)")}
+    books = broker_books(sim, [f.subaccount for f in followers])
+    assert all(book["net"] == 1 for book in books.values())
+    # The leader's read, and each follower's own reads before and after its order.
+    assert requests(sim)["position/list"] - before.get("position/list", 0) >= 1 + 3 * 2
