@@ -70,6 +70,27 @@ def leader_exits(
     return net, list(rows)
 
 
+def exits_may_change(
+    *, followers: list[Follower], leader_symbol: str, leader_net: int
+) -> list[Follower]:
+    """Of ``followers`` (one group's), those `exits_sync` may have something to do for: all,
+    when the leader has working exits on ``leader_symbol``; else those with a live copy (to
+    cancel). For the others it would only read the position and change nothing."""
+    if not followers:
+        return []
+    _, exits = leader_exits(
+        follower=followers[0], leader_symbol=leader_symbol, leader_net=leader_net
+    )
+    if exits:
+        return followers
+    live = set(
+        ExitCopy.objects.filter(follower__in=followers, follower_order__state__in=LIVE).values_list(
+            "follower_id", flat=True
+        )
+    )
+    return [f for f in followers if f.pk in live]
+
+
 def exits_sync(
     *, follower: Follower, leader_symbol: str, leader_net: int | None = None
 ) -> list[str]:

@@ -14,9 +14,12 @@ leader account. What it guarantees:
   `copytrade.sizing`) and what its broker account holds now, read under the follower
   position's lock (D33). So an add adds, a partial close partially closes, a reversal reverses,
   and a follower already at target is sent nothing.
-- All followers of a group at once, each on its own thread (D27/D32): a group costs about one
-  broker round trip, not one per follower. One follower's failure never stops another; each
-  says what failed in the broker's words.
+- All followers of a group at once (D27/D32): a group costs a few broker round trips, not one
+  per follower. The plain ones go per broker login (`copytrade.fanout`: one read per login,
+  their rows in one insert, their orders sent at once, the leader read beside them); the
+  others (a rerun, a busy position, a daily-loss limit to check, ...) each on its own thread
+  (`copytrade.per_follower`), after them; FANOUT_BATCH=false sends every follower that way.
+  One follower's failure never stops another; each says what failed in the broker's words.
 - After its order, the follower's position is read again: not at target -> "drifted", with why.
 - A worker killed mid-way stops renewing its event's lease; beat's sweep copies the fill again
   within seconds (``copy_events_without_worker``), which is safe for the reasons above. A
@@ -28,45 +31,27 @@ leader account. What it guarantees:
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Value
-from django.db.models.functions import Concat
 from django.utils import timezone
 
 from config.redis import redis_key
 from config.run_lease import run_lease, run_leases_lapsed
-from copytrade.exits import exits_sync
-from copytrade.models import CopyEvent, CopyGroup, CopyOutcome, ExitCopy, Follower
-from copytrade.sizing import (
-    Sizing,
-    follower_contract,
-    follower_delta,
-    follower_target,
-    reduce_only,
-)
-from copytrade.sync_state import follower_mark
-from trading.broker_view import SafetyBlock, position_read, position_wait
-from trading.brokers.base import (
-    Broker,
-    BrokerError,
-    BrokerRejected,
-)
+from copytrade.fanout import CopyBatch, event_copy_batch
+from copytrade.models import CopyEvent, CopyGroup, CopyOutcome
+from copytrade.per_follower import exits_follow, follower_sync
+from trading.broker_view import position_read
 from trading.brokers.services import broker_for
-from trading.in_doubt import InDoubt, lookup_delays
-from trading.models import Fill, Order
-from trading.orders import order_cancel
-from trading.orders_copy import copy_delta_place_once
-from trading.position_lock import position_lock
+from trading.in_doubt import lookup_delays
+from trading.models import Fill
 
 logger = logging.getLogger(__name__)
-
-LOCK_WAIT_SECONDS = 30.0
 
 
 def leading_groups(*, subaccount_pk: int) -> list[CopyGroup]:
@@ -118,17 +103,10 @@ def copy_events_without_worker() -> list[int]:
 
 
 def event_carry_out(*, event: CopyEvent) -> None:
-    """Read the leader's net position once, then bring every follower to its target at once."""
+    """Read the leader's net position, and bring every follower to its target at once: the
+    plain ones per broker login (`copytrade.fanout`), the others each on its own thread
+    (`copytrade.per_follower`), then the followers' copies of the leader's exits."""
     group, fill = event.group, event.leader_fill
-    leader = group.leader
-    broker = broker_for(connection=leader.connection)
-    try:
-        leader_net = position_read(
-            broker, account_id=leader.broker_account_id, symbol=fill.symbol
-        ).net_pos
-    finally:
-        broker.close()
-    CopyEvent.objects.filter(pk=event.pk).update(leader_position=leader_net)
     followers = list(  # disarmed ones too: they are still reduced and closed with the leader
         group.followers.filter(enabled=True).select_related("subaccount__connection")
     )
@@ -143,23 +121,19 @@ def event_carry_out(*, event: CopyEvent) -> None:
         .exclude(status__in=(CopyOutcome.Status.DONE, CopyOutcome.Status.NOTHING))
         .select_related("follower__subaccount__connection")
     )
-
-    def one(outcome: CopyOutcome) -> None:
-        try:
-            follower_sync(outcome=outcome, leader_net=leader_net, compare_only=too_old)
-        except Exception:  # recorded by follower_sync; never stops another follower
-            logger.exception("copy: follower %s failed outside its own handling", outcome.pk)
-        finally:
-            connection.close()
-
-    if len(outcomes) == 1:
-        one(outcomes[0])
-    elif outcomes:
-        with ThreadPoolExecutor(
-            max_workers=min(settings.COPY_FOLLOWER_CONCURRENCY, len(outcomes)),
-            thread_name_prefix=f"copy{event.pk}",
-        ) as pool:
-            list(pool.map(one, outcomes))
+    for outcome in outcomes:
+        outcome.event = event  # read by every thread below: loaded once
+    if settings.FANOUT_BATCH:
+        batch = event_copy_batch(event=event, outcomes=outcomes, compare_only=too_old)
+    else:
+        batch = CopyBatch(leader_net=_leader_net(event), left=outcomes)
+    leader_net = batch.leader_net
+    CopyEvent.objects.filter(pk=event.pk).update(leader_position=leader_net)
+    jobs = [
+        partial(follower_sync, outcome=o, leader_net=leader_net, compare_only=too_old)
+        for o in batch.left
+    ] + [partial(exits_follow, o, leader_net=leader_net) for o in batch.exits_follow]
+    _on_threads(jobs, name=f"copy{event.pk}")
     in_doubt = CopyOutcome.objects.filter(event=event, status=CopyOutcome.Status.IN_DOUBT)
     looking_up = timezone.now() - event.received_at < timedelta(seconds=sum(lookup_delays()))
     if in_doubt.exists() and looking_up:
@@ -167,215 +141,35 @@ def event_carry_out(*, event: CopyEvent) -> None:
     CopyEvent.objects.filter(pk=event.pk).update(finished_at=timezone.now())
 
 
-def follower_sync(*, outcome: CopyOutcome, leader_net: int, compare_only: bool = False) -> None:
-    """Bring one follower to its target for ``leader_net`` (or, ``compare_only``, only say
-    whether it is there), recorded on ``outcome`` and on the follower's sync state."""
-    follower = _follower_of(outcome)
-    subaccount = follower.subaccount
-    now = timezone.now()
-    CopyOutcome.objects.filter(pk=outcome.pk).update(started_at=now)
+def _leader_net(event: CopyEvent) -> int:
+    """The leader's net position on the event's contract, read at the broker."""
+    leader = event.group.leader
+    broker = broker_for(connection=leader.connection)
     try:
-        contract = follower_contract(
-            leader_symbol=outcome.event.symbol, symbol_map=follower.symbol_map or {}
-        )
-    except ValueError as exc:
-        _finish(outcome, CopyOutcome.Status.FAILED, error=f"contract mapping: {exc}")
-        return
-    symbol = contract.tradovate_name
-    sizing = Sizing(
-        ratio=follower.ratio, fixed_qty=follower.fixed_qty, max_contracts=follower.max_contracts
-    )
-    group = outcome.event.group
-    if leader_net == 0 and not group.flatten_when_leader_flat:
-        _finish(outcome, CopyOutcome.Status.NOTHING, symbol=symbol, reason="leader flat: kept")
-        return
-    target = follower_target(leader_net=leader_net, sizing=sizing)
-    try:
-        with position_lock(subaccount=subaccount, symbol=symbol, timeout=LOCK_WAIT_SECONDS):
-            broker = broker_for(connection=subaccount.connection)
-            try:
-                _sync_locked(broker, outcome, symbol=symbol, target=target, compare=compare_only)
-            finally:
-                broker.close()
-    except TimeoutError:
-        _finish(
-            outcome,
-            CopyOutcome.Status.FAILED,
-            symbol=symbol,
-            target=target,
-            error=f"{subaccount.name} {symbol} was busy for {LOCK_WAIT_SECONDS:g} s (a signal "
-            "or another copy held it): nothing sent; use Resync",
-        )
-    except InDoubt as exc:
-        _finish(outcome, CopyOutcome.Status.IN_DOUBT, symbol=symbol, target=target, error=str(exc))
-    except (BrokerError, SafetyBlock) as exc:
-        _finish(outcome, CopyOutcome.Status.FAILED, symbol=symbol, target=target, error=str(exc))
-        follower_mark(follower, Follower.SyncState.DRIFTED, f"the copy failed: {exc}")
-        return
-    if follower.copy_exits and not compare_only:
-        _exits_follow(outcome, leader_net=leader_net)
+        return position_read(
+            broker, account_id=leader.broker_account_id, symbol=event.symbol
+        ).net_pos
+    finally:
+        broker.close()
 
 
-def _exits_follow(outcome: CopyOutcome, *, leader_net: int) -> None:
-    """After the follower's position changed: its copies of the leader's exits follow."""
-    follower = _follower_of(outcome)
-    try:
-        done = exits_sync(
-            follower=follower, leader_symbol=outcome.event.symbol, leader_net=leader_net
-        )
-    except Exception as exc:  # said on the outcome and the follower; the copy itself stands
-        logger.warning("copy exits of follower %s: %s", follower.pk, exc)
-        follower_mark(follower, Follower.SyncState.DRIFTED, f"exits not copied: {exc}")
-        done = [f"the leader's exits could not be copied: {exc}"]
-    if done:
-        CopyOutcome.objects.filter(pk=outcome.pk).update(
-            reason=Concat(F("reason"), Value("; " + "; ".join(done)))
-        )
+def _on_threads(jobs: Sequence[Callable[[], None]], *, name: str) -> None:
+    """Each job on its own thread (at most COPY_FOLLOWER_CONCURRENCY at once), each with its own
+    database connection; one job's failure (recorded by the job) never stops another."""
 
+    def one(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception:
+            logger.exception("copy: %s failed outside its own handling", job)
+        finally:
+            connection.close()
 
-def _exit_copy_of_fill(outcome: CopyOutcome) -> ExitCopy | None:
-    """The follower's copy of the leader exit whose fill this is, if it has one."""
-    order_pk = outcome.event.leader_fill.order_id
-    if order_pk is None:
-        return None
-    return (
-        ExitCopy.objects.filter(follower=_follower_of(outcome), leader_order_id=order_pk)
-        .select_related("follower_order")
-        .order_by("-id")
-        .first()
-    )
-
-
-def _own_exit_filled(
-    broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int
-) -> int | None:
-    """When the leader's fill came from an exit this follower copies, the follower's own copy
-    does the same at its price: wait for it (no second, market, reduction); the position it
-    reached, or None when its copy did not fill (then it is cancelled, never doubled)."""
-    follower = _follower_of(outcome)
-    copy = _exit_copy_of_fill(outcome)
-    if copy is None:
-        return None
-    account_id = follower.subaccount.broker_account_id
-    after = position_wait(
-        broker, account_id=account_id, symbol=symbol, until=lambda pos: pos == target
-    ).net_pos
-    if after == target:
-        return after
-    row = copy.follower_order
-    if row.broker_order_id is not None:
-        with contextlib.suppress(BrokerRejected):  # it filled just now: the read below says so
-            order_cancel(broker, subaccount=follower.subaccount, order_id=row.broker_order_id)
-    return None
-
-
-def _within_guard(broker: Broker, follower: Follower, *, target: int, held: int) -> int:
-    """The target a follower may take: a disarmed one is only reduced (never added to); one
-    whose daily loss limit is reached (the broker's realized P&L of today) is disarmed first,
-    and said so."""
-    adding = abs(target) > abs(held) or (target != 0 and held != 0 and (target > 0) != (held > 0))
-    if follower.sync_state != Follower.SyncState.DISARMED and adding and follower.max_daily_loss:
-        loss = broker.day_pnl(account_id=follower.subaccount.broker_account_id).realized_loss
-        if loss >= follower.max_daily_loss:
-            follower_mark(
-                follower,
-                Follower.SyncState.DISARMED,
-                f"today's loss ${loss} reached its limit ${follower.max_daily_loss}: only closes "
-                "are copied now; re-arm it to copy entries again",
-            )
-            follower.sync_state = Follower.SyncState.DISARMED
-    if follower.sync_state == Follower.SyncState.DISARMED:
-        return reduce_only(target=target, held=held)
-    return target
-
-
-def _sync_locked(
-    broker: Broker, outcome: CopyOutcome, *, symbol: str, target: int, compare: bool
-) -> None:
-    follower = _follower_of(outcome)
-    subaccount = follower.subaccount
-    account_id = subaccount.broker_account_id
-    held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
-    target = _within_guard(broker, follower, target=target, held=held)
-    cl_ord_id = f"cp{outcome.event.leader_fill.broker_fill_id}-{follower.pk}"
-    earlier = Order.objects.filter(cl_ord_id=cl_ord_id).exists()
-    if not compare and not earlier and held != target and _exit_copy_of_fill(outcome):
-        reached = _own_exit_filled(broker, outcome, symbol=symbol, target=target)
-        if reached is not None:
-            _finish(
-                outcome,
-                CopyOutcome.Status.DONE,
-                symbol=symbol,
-                target=target,
-                held_before=held,
-                delta=0,
-                reason=f"its copy of the leader's exit filled: {held:+d} -> {reached:+d}",
-            )
-            follower_mark(follower, Follower.SyncState.IN_SYNC, "")
-            return
-        held = position_read(broker, account_id=account_id, symbol=symbol).net_pos
-    delta = follower_delta(target=target, held=held)
-    if compare or (delta == 0 and not earlier):
-        drifted = delta != 0
-        _finish(
-            outcome,
-            CopyOutcome.Status.NOTHING,
-            symbol=symbol,
-            target=target,
-            held_before=held,
-            delta=0,
-            reason=(
-                f"the leader's fill is too old to copy blind; {held:+d} held, target {target:+d}"
-                if compare
-                else f"already at target {target:+d}"
-            ),
-        )
-        if drifted:
-            follower_mark(
-                follower, Follower.SyncState.DRIFTED, f"holds {held:+d}, target {target:+d}"
-            )
-        return
-    if delta != 0 or earlier:
-        row = copy_delta_place_once(
-            broker, subaccount=subaccount, symbol=symbol, delta=delta, cl_ord_id=cl_ord_id
-        )
-        outcome.orders.add(row)
-    after = position_wait(
-        broker,
-        account_id=account_id,
-        symbol=symbol,
-        until=lambda pos: pos == target,
-    ).net_pos
-    _finish(
-        outcome,
-        CopyOutcome.Status.DONE,
-        symbol=symbol,
-        target=target,
-        held_before=held,
-        delta=delta,
-        reason=f"{held:+d} -> {after:+d} (target {target:+d})",
-    )
-    if after == target:
-        follower_mark(follower, Follower.SyncState.IN_SYNC, "")
-    else:
-        follower_mark(
-            follower,
-            Follower.SyncState.DRIFTED,
-            f"holds {after:+d} after the copy, target {target:+d}",
-        )
-
-
-def _follower_of(outcome: CopyOutcome) -> Follower:
-    """The follower an outcome being worked on belongs to (only a removed follower's old log
-    lines have none, and those are never worked on)."""
-    follower = outcome.follower
-    if follower is None:
-        raise ValueError(f"copy outcome {outcome.pk} has no follower (removed)")
-    return follower
-
-
-def _finish(outcome: CopyOutcome, status: str, **fields: object) -> None:
-    fields = {k: v for k, v in fields.items() if v is not None}
-    CopyOutcome.objects.filter(pk=outcome.pk).update(
-        status=status, finished_at=timezone.now(), **fields
-    )
+    if len(jobs) == 1:
+        one(jobs[0])
+    elif jobs:
+        with ThreadPoolExecutor(
+            max_workers=min(settings.COPY_FOLLOWER_CONCURRENCY, len(jobs)),
+            thread_name_prefix=name,
+        ) as pool:
+            list(pool.map(one, jobs))

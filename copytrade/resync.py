@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from copytrade.models import CopyEvent, Follower
-from copytrade.replication import LOCK_WAIT_SECONDS
+from copytrade.per_follower import LOCK_WAIT_SECONDS
 from copytrade.services import CopySetupError
 from copytrade.sizing import Sizing, follower_contract, follower_delta, follower_target
 from copytrade.sync_state import follower_mark

@@ -13,7 +13,7 @@ from trading.brokers.base import Broker, BrokerError, OrderRequest, OrderType, S
 from trading.in_doubt import InDoubt, order_mark_in_doubt, order_settle_by_lookup
 from trading.models import Order
 from trading.order_states import order_accepted
-from trading.orders import _row_write, refused_or_in_doubt
+from trading.orders import _row_for, _row_write, refused_or_in_doubt
 
 
 def copy_order_place_once(
@@ -97,21 +97,43 @@ def copy_oco_place_once(
     return tp_row, stop_row
 
 
+def copy_delta_request(
+    *, subaccount: Subaccount, symbol: str, delta: int, cl_ord_id: str
+) -> OrderRequest:
+    """A follower's market order of ``delta`` contracts (positive buys, negative sells)."""
+    return OrderRequest(
+        account_id=subaccount.broker_account_id,
+        account_name=subaccount.name,
+        symbol=symbol,
+        side=Side.BUY if delta > 0 else Side.SELL,
+        qty=abs(delta) or 1,  # 0 only for a row already sent: looked up, not sent
+        order_type=OrderType.MARKET,
+        cl_ord_id=cl_ord_id,
+    )
+
+
 def copy_delta_place_once(
     broker: Broker, *, subaccount: Subaccount, symbol: str, delta: int, cl_ord_id: str
 ) -> Order:
-    """A follower's market order of ``delta`` contracts (positive buys, negative sells), sent
-    once under ``cl_ord_id`` (a row an earlier run left is looked up, never re-sent)."""
+    """`copy_delta_request` sent once under ``cl_ord_id`` (a row an earlier run left is looked
+    up, never re-sent)."""
     return copy_order_place_once(
         broker,
         subaccount=subaccount,
-        request=OrderRequest(
-            account_id=subaccount.broker_account_id,
-            account_name=subaccount.name,
-            symbol=symbol,
-            side=Side.BUY if delta > 0 else Side.SELL,
-            qty=abs(delta) or 1,  # 0 only for a row already sent: looked up, not sent
-            order_type=OrderType.MARKET,
-            cl_ord_id=cl_ord_id,
+        request=copy_delta_request(
+            subaccount=subaccount, symbol=symbol, delta=delta, cl_ord_id=cl_ord_id
         ),
     )
+
+
+def copy_rows_create(items: list[tuple[Subaccount, OrderRequest]]) -> list[Order]:
+    """The rows of many followers' copy orders (``for_copy``, role entry), written in one insert
+    before any of their calls; in the order given. The caller holds each follower position's
+    lock and has seen no row under these clOrdIds (a row an earlier run left is never
+    re-sent: that follower goes through `copy_order_place_once`, which looks it up)."""
+    entry = Order.Role.ENTRY
+    rows = [
+        _row_for(subaccount=s, signal=None, outcome=None, request=r, role=entry, for_copy=True)
+        for s, r in items
+    ]
+    return Order.objects.bulk_create(rows)
