@@ -46,6 +46,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import BrokerConnection
+from config.rows_update import rows_update
 from copytrade.exits import exits_may_change
 from copytrade.models import CopyEvent, CopyOutcome, Follower
 from copytrade.per_follower import (
@@ -67,7 +68,7 @@ from trading.broker_calls import CallQueue
 from trading.broker_view import FILL_WAIT_SECONDS, SafetyBlock, position_read, view_of
 from trading.brokers.base import Broker, BrokerError, BrokerPosition, PlacedOrder
 from trading.brokers.services import broker_for
-from trading.fanout import _by_account, _positions_after
+from trading.fanout import positions_after, positions_by_account
 from trading.in_doubt import InDoubt
 from trading.models import Order
 from trading.order_states import orders_accepted
@@ -289,7 +290,7 @@ class _Run:
         flat_kept = self.leader_net == 0 and not self.event.group.flatten_when_leader_flat
         sending: list[_Copy] = []
         for key, positions in read.items():
-            held = _by_account(positions, [])
+            held = positions_by_account(positions, [])
             for copy in self.logins[key]:
                 if copy.status is not None:
                     continue
@@ -360,7 +361,7 @@ class _Run:
     ) -> None:
         """One positions read of login ``key`` for these followers (after ``pause`` seconds)."""
         if waiting:
-            read = partial(_positions_after, self.brokers[key], pause)
+            read = partial(positions_after, self.brokers[key], pause)
             self.calls.send(key, ("position", key, waiting, deadline), read)
 
     def _positions_answered(self, answers: Answers) -> None:
@@ -369,7 +370,7 @@ class _Run:
                 for copy in waiting:
                     copy.failed(SafetyBlock(str(result)))
                 continue
-            held = _by_account(result, [])
+            held = positions_by_account(result, [])
             again = []
             for copy in waiting:
                 assert copy.held is not None and copy.target is not None
@@ -420,12 +421,8 @@ class _Run:
 
 
 def _outcomes_update(outcomes: list[CopyOutcome]) -> None:
-    """What `bulk_update` would write of these (existing) outcomes, as one INSERT ... ON
-    CONFLICT (id) DO UPDATE: `bulk_update` builds a CASE per row and field, a hundred
-    milliseconds and more for a hundred followers."""
-    CopyOutcome.objects.bulk_create(
-        outcomes, update_conflicts=True, unique_fields=["id"], update_fields=list(_WRITTEN)
-    )
+    """These (existing) outcomes' written fields, in one UPDATE (`config.rows_update`)."""
+    rows_update(outcomes, fields=list(_WRITTEN))
 
 
 def _net(

@@ -308,7 +308,7 @@ class _Run:
                 blocked.__cause__ = failed
                 _finish_all(login.accounts, partial(outcome_safety_block, exc=blocked))
                 continue
-            by_account = _by_account(positions, orders)
+            by_account = positions_by_account(positions, orders)
             for account in login.accounts:
                 held, working = by_account.get(account.account_id, ([], []))
                 symbol = account.contract.tradovate_name
@@ -418,7 +418,7 @@ class _Run:
         for key, waiting in by_login.items():
             broker = self._broker(waiting[0])
             self.calls.send(
-                key, ("position", waiting, deadline), partial(_positions_after, broker, pause)
+                key, ("position", waiting, deadline), partial(positions_after, broker, pause)
             )
 
     def _positions_answered(self, answers: list[tuple[tuple[Any, ...], Any]]) -> None:
@@ -429,7 +429,7 @@ class _Run:
                 doubt = InDoubt(f"the broker could not be reached to finish the orders ({result})")
                 _finish_all(waiting, partial(outcome_mark_in_doubt, error=doubt))
                 continue
-            held = _by_account(result, [])
+            held = positions_by_account(result, [])
             again = []
             for account in waiting:
                 assert account.plan is not None and account.entry is not None
@@ -533,15 +533,17 @@ class _Run:
         return broker
 
 
-def _positions_after(broker: Broker, pause: float) -> list[BrokerPosition]:
+def positions_after(broker: Broker, pause: float) -> list[BrokerPosition]:
+    """The login's positions read after ``pause`` seconds (a pool call: no database)."""
     if pause:
         time.sleep(pause)
     return broker.positions()
 
 
-def _by_account(
+def positions_by_account(
     positions: list[BrokerPosition], orders: list[WorkingOrder]
 ) -> dict[int, tuple[list[BrokerPosition], list[WorkingOrder]]]:
+    """A login's read, by broker account id: (its positions, its working orders)."""
     grouped: dict[int, tuple[list[BrokerPosition], list[WorkingOrder]]] = {}
     for position in positions:
         grouped.setdefault(position.account_id, ([], []))[0].append(position)

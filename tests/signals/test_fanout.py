@@ -231,5 +231,7 @@ def test_an_account_whose_position_is_busy_waits_its_turn_on_the_per_account_pat
     assert {o.status for o in signal.outcomes.all()} == {SignalOutcome.Status.DONE}
     busy = signal.outcomes.get(subaccount=subs[0])
     others = signal.outcomes.exclude(subaccount=subs[0])
-    assert all(busy.finished_at > o.finished_at for o in others)  # it waited; they did not
+    finished = [o.finished_at for o in others]
+    assert busy.finished_at is not None and None not in finished
+    assert all(busy.finished_at > f for f in finished if f is not None)  # it waited; not they
     assert all(book["net"] == 1 for book in broker_books(priced, subs).values())

@@ -127,6 +127,13 @@ def test_two_processes_stream_each_login_once_and_a_killed_ones_logins_are_taken
             timeout=10,
             what="the fill made in between, recorded from the taker's snapshot",
         )
-        assert Position.objects.get(subaccount__broker_account_id=account_id).net_pos == 1
+        # The fill's row can land before its position's (one snapshot, applied row by row).
+        wait_for(
+            lambda: Position.objects.filter(
+                subaccount__broker_account_id=account_id, net_pos=1
+            ).exists(),
+            timeout=10,
+            what="the position of that fill, from the same snapshot",
+        )
         counters = sim.control.counters()
         assert counters["http_429_sent"] == 0
