@@ -328,8 +328,9 @@ WORKING_ORDERS_CAP = env.int("WORKING_ORDERS_CAP", default=40)
 # outcome resumed, a close or reversal, an account whose lock was busy: trading/execution.py).
 SIGNAL_ACCOUNT_CONCURRENCY = env.int("SIGNAL_ACCOUNT_CONCURRENCY", default=16)
 # The fan-out (trading/fanout.py): a signal's fresh outcomes are executed per broker login (one
-# read, the decisions, the rows, then the calls at once). FANOUT_BATCH=false sends every account
-# down the per-account path (the bench's "before"). A signal with more accounts than
+# read, the decisions, the rows, then the calls at once), and a leader fill's followers likewise
+# (copytrade/fanout.py). FANOUT_BATCH=false sends every account and follower down the
+# per-account path (the benches' "sequential"). A signal with more accounts than
 # FANOUT_CHUNK_ACCOUNTS is split by login into chunks run by other worker processes too; a
 # login never has more than FANOUT_LOGIN_CONCURRENCY calls in flight; FANOUT_HTTP_THREADS
 # threads per process send them.
