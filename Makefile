@@ -43,8 +43,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
+# Two pytest-xdist workers (CI has 2 cores; much of the suite waits on real processes): each
+# has its own test database (pytest-django's _gw0/_gw1 suffix) and Redis key prefix
+# (config/settings.py), and runs a test file's tests together, in order. PYTEST_XDIST= runs
+# the suite in one process, as a plain `.venv/bin/pytest` does.
+PYTEST_XDIST ?= -n 2 --dist loadfile
+
 pytest: install services chromium
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # On a fresh machine of this kind: installs the lock's packages and chromium, starts
 # PostgreSQL and Redis, then runs everything CI runs (.ci/run is this target).

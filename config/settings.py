@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +125,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- redis: broker, channel layer, cache, heartbeats ------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="bracketeer")
+# A test run split over pytest-xdist workers: each worker (and every process it starts, which
+# inherits both variables) gets its own keyspace, as pytest-django gives it its own database.
+# Test prefixes only (not a deployment variable: read from os.environ, not .env.example);
+# idempotent, so a child that inherits an already suffixed prefix keeps it.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if (
+    _XDIST_WORKER
+    and REDIS_KEY_PREFIX.startswith("bracketeer-test")
+    and not REDIS_KEY_PREFIX.endswith(f"-{_XDIST_WORKER}")
+):
+    REDIS_KEY_PREFIX = f"{REDIS_KEY_PREFIX}-{_XDIST_WORKER}"
 
 CACHES = {
     "default": {

@@ -35,12 +35,14 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True, scope="session")
 def _clean_test_redis_keys() -> None:
-    """Start from an empty test keyspace (the tests' own prefix; a running demo is untouched)."""
+    """Start from an empty test keyspace: this run's own prefix, and under pytest-xdist this
+    worker's (config/settings.py suffixes it per worker). A running demo, another test run on
+    the machine and the other workers are untouched: the pattern ends at the prefix's ':'."""
     from django.conf import settings
 
     assert settings.REDIS_KEY_PREFIX.startswith("bracketeer-test"), "tests need their own prefix"
     client = redis_client()
-    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*", count=1000):
+    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=1000):
         client.delete(key)
 
 
