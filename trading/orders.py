@@ -24,6 +24,7 @@ from trading.broker_view import position_read, position_wait
 from trading.brokers.base import (
     Broker,
     BrokerError,
+    BrokerRateLimited,
     BrokerRejected,
     OrderRequest,
     OrderType,
@@ -202,12 +203,24 @@ def position_close_once(
 
 def refused_or_in_doubt(exc: BrokerError, *rows: Order, what: str) -> None:
     """An order call failed: an ambiguous failure puts its rows in doubt and raises InDoubt; a
-    definite one marks them rejected (the caller re-raises)."""
+    rate limit (429, a penalty, the login's cooldown: the order was not taken) marks them
+    never placed, so a resumed run sends an exit again under a new clOrdId (a rejected row
+    counts as answered and would leave the position without its stop); any other definite
+    failure marks them rejected. The caller re-raises."""
     if exc.ambiguous:
         order_mark_in_doubt(*rows, error=exc)
         raise InDoubt(f"no answer {what} ({exc})") from exc
     for row in rows:
-        order_move(row, Order.State.REJECTED, words=exc.broker_text, error=str(exc))
+        if isinstance(exc, BrokerRateLimited):
+            order_mark_in_doubt(row, error=exc)
+            order_move(
+                row,
+                Order.State.NEVER_PLACED,
+                words=exc.broker_text,
+                error=f"not taken by the broker: {exc}",
+            )
+        else:
+            order_move(row, Order.State.REJECTED, words=exc.broker_text, error=str(exc))
 
 
 def order_row_write(outcome: SignalOutcome, request: OrderRequest, role: str) -> tuple[Order, bool]:

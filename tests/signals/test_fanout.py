@@ -235,3 +235,36 @@ def test_an_account_whose_position_is_busy_waits_its_turn_on_the_per_account_pat
     assert busy.finished_at is not None and None not in finished
     assert all(busy.finished_at > f for f in finished if f is not None)  # it waited; not they
     assert all(book["net"] == 1 for book in broker_books(priced, subs).values())
+
+
+def test_exits_the_broker_did_not_take_for_a_429_are_placed_once_the_cooldown_ends(
+    priced: Any, member: Any, strategy: Strategy, settings: Any
+) -> None:
+    """Both entries fill; the first exit call gets a 429, so the login's cooldown refuses the
+    other unsent. Both outcomes are in doubt, not done: their look-up, after the cooldown,
+    places each position's stop (a rejected row would have counted as answered: no stop)."""
+    from trading.execution import outcome_settle
+
+    settings.FANOUT_LOGIN_CONCURRENCY = 1
+    settings.TRADOVATE_429_COOLDOWN_SECONDS = 2.0
+    subs = logins_follow(priced, user=member, strategy=strategy, logins=1, per_login=2, prefix="ex")
+    priced.control.faults(http_5xx={"count": 1, "status": 429, "endpoints": ["order/placeoco"]})
+    signal = _execute(strategy, action="buy", ticker="MNQZ6")
+    outcomes = list(signal.outcomes.all())
+    assert {o.status for o in outcomes} == {SignalOutcome.Status.IN_DOUBT}, [
+        o.reason for o in outcomes
+    ]
+    exits = Order.objects.filter(signal=signal, role__in=["take_profit", "stop"])
+    assert {r.state for r in exits} == {Order.State.NEVER_PLACED}
+    assert all("not taken by the broker" in r.error for r in exits)
+
+    import time
+
+    time.sleep(2.2)  # the cooldown ends
+    for outcome in outcomes:
+        outcome_settle(outcome_id=outcome.pk)
+    assert {o.status for o in signal.outcomes.all()} == {SignalOutcome.Status.DONE}
+    for book in broker_books(priced, subs).values():
+        assert book["net"] == 1
+        assert sorted(c.rsplit("-", 1)[1] for c in book["working"]) == ["sl1r", "tp1r"]
+        assert max(book["placed"].values()) == 1
