@@ -400,7 +400,7 @@ class _Run:
             copy.outcome.started_at = self.started
             for name, value in copy.fields.items():
                 setattr(copy.outcome, name, value)
-        _outcomes_update([c.outcome for c in finished])
+        rows_update([c.outcome for c in finished], fields=list(_WRITTEN))
         link = CopyOutcome.orders.through
         link.objects.bulk_create(
             [link(copyoutcome_id=c.outcome.pk, order_id=c.row.pk) for c in self.copies if c.row],
@@ -418,11 +418,6 @@ class _Run:
         if broker is None:
             broker = self.brokers[connection.pk] = broker_for(connection=connection)
         return broker
-
-
-def _outcomes_update(outcomes: list[CopyOutcome]) -> None:
-    """These (existing) outcomes' written fields, in one UPDATE (`config.rows_update`)."""
-    rows_update(outcomes, fields=list(_WRITTEN))
 
 
 def _net(

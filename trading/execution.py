@@ -183,7 +183,7 @@ def outcome_chunks(outcomes: list[tuple[int, int]], *, size: int) -> list[list[i
         by_login.setdefault(login, []).append(outcome_id)
     chunks: list[list[int]] = []
     for ids in by_login.values():
-        if not chunks or len(chunks[-1]) + len(ids) > size and chunks[-1]:
+        if not chunks or len(chunks[-1]) + len(ids) > size:
             chunks.append([])
         chunks[-1].extend(ids)
     return chunks

@@ -169,7 +169,11 @@ def outcomes_execute_batch(
     outcome says what happened. ``loaded``: outcomes just created, with their accounts, traders
     and logins attached (not read again)."""
     watch = watch or Stopwatch(signal.received_at)
-    if loaded and all(pk in loaded for pk in outcome_ids):
+    # Outcomes this run has just inserted are fresh (a twin run fails its insert): no reload
+    # and, under their locks, no re-check.
+    loaded = loaded or {}
+    just_made = bool(outcome_ids) and all(pk in loaded for pk in outcome_ids)
+    if just_made:
         outcomes = [loaded[pk] for pk in outcome_ids]
     else:
         outcomes = list(
@@ -210,24 +214,32 @@ def outcomes_execute_batch(
     left += [a.outcome.pk for a, ok in zip(accounts, got, strict=True) if not ok]
     watch.stamp("locked")
     try:
-        left += _execute_held(signal=signal, alert=alert, held=held, watch=watch)
+        left += _execute_held(
+            signal=signal, alert=alert, held=held, watch=watch, recheck=not just_made
+        )
     finally:
         position_locks_release(positions=[a.position for a in held])
     return left
 
 
 def _execute_held(
-    *, signal: Signal, alert: ParsedAlert, held: list[_Account], watch: Stopwatch
+    *,
+    signal: Signal,
+    alert: ParsedAlert,
+    held: list[_Account],
+    watch: Stopwatch,
+    recheck: bool,
 ) -> list[int]:
-    # Another worker may have begun some meanwhile (a chunk delivered twice): fresh ones only.
-    still = set(
-        SignalOutcome.objects.filter(
-            pk__in=[a.outcome.pk for a in held],
-            status=SignalOutcome.Status.PENDING,
-            broker_snapshot__isnull=True,
-        ).values_list("pk", flat=True)
-    )
-    accounts = [a for a in held if a.outcome.pk in still]
+    accounts = held
+    if recheck:  # another worker may have begun some meanwhile (a chunk delivered twice)
+        still = set(
+            SignalOutcome.objects.filter(
+                pk__in=[a.outcome.pk for a in held],
+                status=SignalOutcome.Status.PENDING,
+                broker_snapshot__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        accounts = [a for a in held if a.outcome.pk in still]
     logins: dict[int, _Login] = {}
     for account in accounts:
         connection = account.outcome.subaccount.connection
